@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 
 from .errors import ModelError
+from .images import RESIZE_FILTERS
 
 FORMAT = "xception-maya-head"
-RESIZE_FILTERS = ("nearest", "bilinear", "bicubic", "lanczos")
 ACTIVATIONS = ("relu", "linear", "softmax")
 
 

@@ -1,0 +1,228 @@
+"""The pipeline every front end uses: images -> features (cached) -> head -> top labels.
+
+The CLI, the Maya node and the Maya commands all call ``Classifier``; none of them touches
+onnxruntime or Pillow directly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import images
+from .cache import FeatureCache
+from .engine import Engine, get_engine
+from .errors import ModelError, XceptionMayaError
+from .heads import Head
+from .manifest import Manifest
+
+Source = str | os.PathLike[str] | np.ndarray  # a file, or (H, W, 3) display pixels in [0, 1]
+Progress = Callable[[int, int], None]  # (done, total)
+
+NO_HEAD_SIZE = 299
+NO_HEAD_RESIZE = "bilinear"
+shared_cache = FeatureCache()  # one per process: every node and command shares it
+
+
+@dataclass
+class Prediction:
+    image: str
+    labels: list[str]
+    scores: list[float]
+    indices: list[int]
+    class_scores: np.ndarray | None = None  # one score per class of the head
+    features: np.ndarray | None = None
+    error: str | None = None
+
+    def record(self, with_features: bool = False) -> dict[str, Any]:
+        """The JSON record the CLI prints."""
+        out: dict[str, Any] = {
+            "image": self.image,
+            "labels": self.labels,
+            "scores": [round(s, 6) for s in self.scores],
+            "indices": self.indices,
+        }
+        if with_features:
+            out["features"] = None if self.features is None else self.features.tolist()
+        out["error"] = self.error
+        return out
+
+
+def resolve_head(spec: str | os.PathLike[str] | None, manifest: Manifest) -> Head | None:
+    """``None``/"default": the manifest's default head; "none": no head; a path to a head
+    file; or the name of a head in the manifest."""
+    text = "" if spec is None else os.fspath(spec)
+    if text.lower() == "none":
+        return None
+    if text in ("", "default"):
+        if not manifest.default_head:
+            return None
+        text = manifest.default_head
+    path = Path(text).expanduser()
+    if path.suffix == ".npz" or path.is_file():
+        return Head.load(path)
+    return Head.load(manifest.head_path(text))
+
+
+def top_k(scores: np.ndarray, k: int) -> list[int]:
+    k = max(1, min(int(k), scores.shape[-1]))
+    order = np.argsort(-scores, kind="stable")  # ties keep class order
+    return [int(i) for i in order[:k]]
+
+
+class Classifier:
+    def __init__(
+        self,
+        head: str | os.PathLike[str] | None = None,
+        *,
+        device: str = "auto",
+        models_dir: str | os.PathLike[str] | None = None,
+        size: int | None = None,
+        resize: str | None = None,
+        cache: FeatureCache | None = None,
+        batch_size: int = 8,
+    ) -> None:
+        self.manifest = Manifest.load(models_dir)
+        self.head = resolve_head(head, self.manifest)
+        self.engine: Engine = get_engine(self.manifest.backbone_path, device)
+        self.size = size or (self.head.input_size if self.head else NO_HEAD_SIZE)
+        self.resize = resize or (self.head.resize if self.head else NO_HEAD_RESIZE)
+        if self.resize not in images.RESIZE_FILTERS:
+            raise ModelError(f"resize {self.resize!r} is not one of {images.RESIZE_FILTERS}")
+        self.cache = shared_cache if cache is None else cache
+        self.batch_size = max(1, batch_size)
+
+    @property
+    def labels(self) -> list[str]:
+        return self.head.labels if self.head else []
+
+    def cache_key(self, source: Source, color_space: str | None = None) -> Hashable:
+        """Image content + model + preprocessing: equal keys give equal features."""
+        if isinstance(source, np.ndarray):
+            content = images.pixels_key(source)
+        else:
+            content = images.content_key(source)
+        return (content, self.manifest.backbone["sha256"], self.size, self.resize, color_space)
+
+    def _prepare(self, source: Source, color_space: str | None) -> np.ndarray:
+        pixels = (
+            source if isinstance(source, np.ndarray) else images.load_image(source, color_space)
+        )
+        return images.preprocess(pixels, self.size, self.resize)
+
+    def features(
+        self,
+        sources: Sequence[Source],
+        color_space: str | None = None,
+        progress: Progress | None = None,
+    ) -> list[np.ndarray | XceptionMayaError]:
+        """Features of each source, or the error that stopped it. Cached images are not
+        decoded; the others are decoded on worker threads while the network runs."""
+        results: list[np.ndarray | XceptionMayaError | None] = [None] * len(sources)
+        keys: list[Hashable | None] = [None] * len(sources)
+        todo: list[int] = []
+        for i, source in enumerate(sources):
+            try:
+                keys[i] = self.cache_key(source, color_space)
+            except XceptionMayaError as exc:
+                results[i] = exc
+                continue
+            cached = self.cache.get(keys[i])
+            if cached is None:
+                todo.append(i)
+            else:
+                results[i] = cached
+        done = len(sources) - len(todo)
+        if progress:
+            progress(done, len(sources))
+
+        batch: list[tuple[int, np.ndarray]] = []
+
+        def flush() -> None:
+            nonlocal done
+            if not batch:
+                return
+            feats = self.engine.features(np.stack([x for _, x in batch]))
+            for (i, _), f in zip(batch, feats, strict=True):
+                self.cache.put(keys[i], f)
+                results[i] = self.cache.get(keys[i])
+            done += len(batch)
+            batch.clear()
+            if progress:
+                progress(done, len(sources))
+
+        for i, prepared in self._prefetch(sources, todo, color_space):
+            if isinstance(prepared, XceptionMayaError):
+                results[i] = prepared
+                done += 1
+                continue
+            batch.append((i, prepared))
+            if len(batch) == self.batch_size:
+                flush()
+        flush()
+        return [r if r is not None else XceptionMayaError("not processed") for r in results]
+
+    def _prefetch(
+        self, sources: Sequence[Source], todo: list[int], color_space: str | None
+    ) -> Iterator[tuple[int, np.ndarray | XceptionMayaError]]:
+        """Decode ahead on threads (Pillow releases the GIL), at most two batches in memory."""
+
+        def prepare(i: int) -> np.ndarray | XceptionMayaError:
+            try:
+                return self._prepare(sources[i], color_space)
+            except XceptionMayaError as exc:
+                return exc
+
+        if len(todo) <= 1:
+            for i in todo:
+                yield i, prepare(i)
+            return
+        window = 2 * self.batch_size
+        workers = min(4, os.cpu_count() or 1)
+        with ThreadPoolExecutor(workers, thread_name_prefix="xception-decode") as pool:
+            pending: list[tuple[int, Future[np.ndarray | XceptionMayaError]]] = []
+            queue = iter(todo)
+            for i in queue:
+                pending.append((i, pool.submit(prepare, i)))
+                if len(pending) >= window:
+                    break
+            while pending:
+                i, future = pending.pop(0)
+                nxt = next(queue, None)
+                if nxt is not None:
+                    pending.append((nxt, pool.submit(prepare, nxt)))
+                yield i, future.result()
+
+    def predict(
+        self, features: np.ndarray, k: int = 5
+    ) -> tuple[list[str], list[float], list[int], np.ndarray | None]:
+        """Top-k labels, scores and indices of one feature vector, and every class score."""
+        if self.head is None:
+            return [], [], [], None
+        scores = self.head.scores(features)[0]
+        idx = top_k(scores, k)
+        return [self.head.labels[i] for i in idx], [float(scores[i]) for i in idx], idx, scores
+
+    def classify(
+        self,
+        sources: Sequence[Source],
+        top_k: int = 5,
+        color_space: str | None = None,
+        progress: Progress | None = None,
+    ) -> list[Prediction]:
+        out = []
+        feats = self.features(sources, color_space, progress)
+        for source, f in zip(sources, feats, strict=True):
+            name = "<pixels>" if isinstance(source, np.ndarray) else os.fspath(source)
+            if isinstance(f, XceptionMayaError):
+                out.append(Prediction(name, [], [], [], error=str(f)))
+                continue
+            labels, scores, idx, every = self.predict(f, top_k)
+            out.append(Prediction(name, labels, scores, idx, every, f))
+        return out

@@ -1,0 +1,546 @@
+"""Images: files and raw pixels in, display sRGB out, then the network's input.
+
+Every source ends up as an ``(H, W, 3)`` float32 array of display-referred sRGB values in
+``[0, 1]``; :func:`preprocess` turns that into the ``(3, size, size)`` tensor Xception wants.
+
+Choices, in the order a pixel meets them:
+
+- **Decoding.** Pillow reads JPEG, PNG, TIFF, BMP, TGA, WebP (and the rest of its formats).
+  Integer samples are divided by their real maximum (255 for 8-bit, 65535 for 16-bit, the TIFF
+  bit depth for 32-bit integers). Pillow itself reduces 16-bit *RGB* PNG/TIFF to 8-bit, which is
+  what Keras sees too. OpenEXR, Radiance .hdr and float RGB TIFF need OpenImageIO (optional):
+  when it imports it reads every file Pillow cannot identify, otherwise the error says so.
+  Embedded ICC profiles are ignored, like Keras does; CMYK uses Pillow's plain conversion.
+- **Orientation.** The EXIF orientation tag is applied, so the array is upright as viewers
+  show it. A broken EXIF block is ignored rather than failing an otherwise readable image.
+- **Float data is scene-linear.** Float samples (Pillow mode ``F``, float TIFF, EXR, HDR) are
+  read as scene-linear Rec.709, clipped to ``[0, 1]`` (NaN -> 0) and encoded with the sRGB
+  transfer function. No tone mapping: a simple rule a TD can predict beats a clever one.
+- **Colour space.** ``color_space`` is the file node's colour space name. ``None`` or ``""``
+  means "what the data says": integer files are sRGB, float files scene-linear. See
+  :data:`COLOR_SPACES`. Raw/data spaces (normal or roughness maps) are used as stored: they are
+  not colour, so there is nothing correct to convert them to.
+- **Alpha.** Straight alpha is composited over :data:`BACKGROUND` in display space, after the
+  colour conversion, the way image viewers and browsers show a PNG.
+
+Decompression bombs: an image over :data:`MAX_PIXELS` is refused from its header, before any
+pixel is decoded. Truncated files raise rather than come back half grey, as long as the host
+keeps Pillow's ``ImageFile.LOAD_TRUNCATED_IMAGES`` at its default (we never change it).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import stat
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import ImageError
+
+RESIZE_FILTERS = ("nearest", "bilinear", "bicubic", "lanczos")
+_RESAMPLING = {
+    "nearest": Image.Resampling.NEAREST,
+    "bilinear": Image.Resampling.BILINEAR,
+    "bicubic": Image.Resampling.BICUBIC,
+    "lanczos": Image.Resampling.LANCZOS,
+}
+
+# 2**27 pixels admits a 16384 x 8192 lat-long map and costs 1.5 GiB as float32 RGB. It stays
+# under Pillow's default hard limit (2 * PIL.Image.MAX_IMAGE_PIXELS, ~179 M), so with Pillow's
+# defaults this is the limit users meet. Pillow's own limit is the host's setting: we never
+# change it, and its refusal is reported as the same ImageError.
+MAX_PIXELS: int = 2**27
+
+# Mid grey in display space: 0.5 maps to exactly 0 at the network input (x / 127.5 - 1 on
+# 127.5), the value that carries no signal, so transparent areas push the classifier towards
+# no class. Black or white backgrounds look like content (night, studio product shots).
+BACKGROUND: tuple[float, float, float] = (0.5, 0.5, 0.5)
+
+# The smallest input Xception's stride-32 stem and valid-padded convolutions accept.
+MIN_INPUT_SIZE = 71
+
+# Maya file-node colour space names -> how the stored values are encoded. Matched without
+# regard to case. "sRGB": display-encoded; "data": not colour, used as stored; "linear":
+# scene-linear Rec.709 primaries; "ACEScg"/"ACES2065-1": linear AP1/AP0 primaries.
+COLOR_SPACES: dict[str, str] = {
+    "sRGB": "sRGB",
+    "sRGB gamma": "sRGB",
+    "sRGB Encoded Rec.709 (sRGB)": "sRGB",
+    "Utility - sRGB - Texture": "sRGB",
+    "Raw": "data",
+    "Utility - Raw": "data",
+    "linear": "linear",
+    "scene-linear Rec.709-sRGB": "linear",
+    "scene-linear Rec 709/sRGB": "linear",
+    "Linear Rec.709 (sRGB)": "linear",
+    "Utility - Linear - sRGB": "linear",
+    "Utility - Linear - Rec.709": "linear",
+    "ACEScg": "ACEScg",
+    "ACES - ACEScg": "ACEScg",
+    "ACES2065-1": "ACES2065-1",
+    "ACES - ACES2065-1": "ACES2065-1",
+}
+_ENCODING_BY_NAME = {name.casefold(): encoding for name, encoding in COLOR_SPACES.items()}
+
+# Linear AP1 (ACEScg) and AP0 (ACES2065-1) to linear Rec.709, D60 -> D65 by Bradford: the
+# matrices of the OpenColorIO ACES configs and colour-science. Rows sum to 1 (white stays white).
+ACESCG_TO_REC709 = np.array(
+    [
+        [1.70505099, -0.62179212, -0.08325887],
+        [-0.13025642, 1.14080474, -0.01054832],
+        [-0.02400336, -0.12896898, 1.15297233],
+    ],
+    dtype=np.float32,
+)
+ACES2065_1_TO_REC709 = np.array(
+    [
+        [2.52168619, -1.13413099, -0.38755520],
+        [-0.27647991, 1.37271909, -0.09623917],
+        [-0.01537806, -0.15297534, 1.16835340],
+    ],
+    dtype=np.float32,
+)
+_PRIMARIES_TO_REC709 = {"ACEScg": ACESCG_TO_REC709, "ACES2065-1": ACES2065_1_TO_REC709}
+
+# Pillow modes that carry an alpha channel (LAB and friends contain an "A" but no alpha).
+_ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
+_EXIF_ORIENTATION = 0x0112
+
+# Formats Pillow cannot read, recognised by their first bytes, so the error can say what to do.
+_NEEDS_OPENIMAGEIO = (
+    (b"v/1\x01", "OpenEXR files are not supported"),
+    (b"#?RADIANCE", "Radiance .hdr files are not supported"),
+    (b"#?RGBE", "Radiance .hdr files are not supported"),
+    (b"SDPX", "DPX files are not supported"),
+    (b"XPDS", "DPX files are not supported"),
+    (b"II*\x00", "this TIFF layout (e.g. 32-bit float RGB) is not supported"),
+    (b"MM\x00*", "this TIFF layout (e.g. 32-bit float RGB) is not supported"),
+)
+_INSTALL_OPENIMAGEIO = (
+    "without OpenImageIO; install the optional OpenImageIO Python package to read it"
+)
+
+# float32 k/255 times 255 lands within ~3e-5 of k; anything from a finer source misses by far more.
+_EIGHT_BIT_TOLERANCE = 1e-3
+
+
+class _Decoded(NamedTuple):
+    rgb: np.ndarray  # (H, W, 3) float32 as stored: integers scaled to [0, 1], floats untouched
+    alpha: np.ndarray | None  # (H, W) float32 straight alpha, or None when opaque by format
+    is_float: bool  # float samples: scene-linear unless the colour space says otherwise
+
+
+def load_image(path: str | os.PathLike[str], color_space: str | None = None) -> np.ndarray:
+    """Read an image file as (H, W, 3) float32 display-referred sRGB in [0, 1].
+
+    ``color_space`` is Maya's name for how the file is encoded (see :data:`COLOR_SPACES`);
+    ``None`` or ``""`` means sRGB for integer files and scene-linear for float files.
+    Raises :class:`ImageError` naming the file and the reason for anything unreadable.
+    """
+    name = os.fspath(path)
+    encoding = _encoding(color_space)  # an unknown name fails before any file I/O
+    _check_readable_file(name)
+    try:
+        decoded = _decode(name)
+        return _to_display(decoded, encoding)
+    except MemoryError:
+        raise ImageError(_cannot(name, "not enough memory to decode it")) from None
+
+
+def pixels_to_image(values: Sequence[float] | np.ndarray, width: int, height: int) -> np.ndarray:
+    """Raw RGB display values (row-major, top row first, 0..1) -> (H, W, 3) float32 in [0, 1].
+
+    Out-of-range values are clipped and NaN becomes 0: viewport and texture samples can
+    overshoot, and one bad sample should not poison the whole image.
+    """
+    for label, value in (("width", width), ("height", height)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ImageError(f"raw pixels: {label} must be a positive whole number, got {value!r}")
+    try:
+        flat = np.asarray(values, dtype=np.float32).reshape(-1)
+    except (TypeError, ValueError) as exc:
+        raise ImageError(f"raw pixels: values are not numbers ({exc})") from None
+    expected = int(width) * int(height) * 3
+    if flat.size != expected:
+        raise ImageError(
+            f"raw pixels: expected {width} x {height} x 3 = {expected} values, got {flat.size}"
+        )
+    # nan_to_num copies, so the caller's array is never modified by the in-place clip.
+    image = np.nan_to_num(flat.reshape(int(height), int(width), 3), nan=0.0, posinf=1.0, neginf=0.0)
+    np.clip(image, 0.0, 1.0, out=image)
+    return image
+
+
+def preprocess(image: np.ndarray, size: int, resize: str) -> np.ndarray:
+    """(H, W, 3) float [0, 1] -> (3, size, size) float32 in [-1, 1], as Keras's Xception sees it.
+
+    The image is squashed to a square (no crop, aspect not kept), like Keras's
+    ``load_img(target_size=...)``, then scaled with ``x / 127.5 - 1`` on 0..255 values.
+    When every value is k/255 (the image came from an 8-bit file) the resize runs on
+    uint8 RGB, exactly as Keras resizes the decoded PIL image, so the result is bit-identical;
+    otherwise each channel is resized as a float ("F") image and kept in range.
+    """
+    resample = _resample(resize)
+    _check_input_size(size)
+    pixels = _check_image(image)
+    eight_bit = _as_eight_bit(pixels)
+    if eight_bit is not None:
+        resized = np.asarray(
+            Image.fromarray(eight_bit).resize((size, size), resample), dtype=np.float32
+        )
+    else:
+        scaled = pixels * np.float32(255.0)
+        np.clip(scaled, 0.0, 255.0, out=scaled)
+        channels = [
+            np.asarray(
+                Image.fromarray(np.ascontiguousarray(scaled[..., c])).resize((size, size), resample)
+            )
+            for c in range(3)
+        ]
+        resized = np.stack(channels, axis=-1)
+        # Bicubic and Lanczos overshoot at edges; uint8 saturates, so floats must clip too.
+        np.clip(resized, 0.0, 255.0, out=resized)
+    network_input = resized / np.float32(127.5) - np.float32(1.0)
+    return np.ascontiguousarray(network_input.transpose(2, 0, 1), dtype=np.float32)
+
+
+def preprocess_batch(images: Sequence[np.ndarray], size: int, resize: str) -> np.ndarray:
+    """:func:`preprocess` each image into one (N, 3, size, size) float32 batch."""
+    _resample(resize)
+    _check_input_size(size)
+    batch = np.empty((len(images), 3, size, size), dtype=np.float32)
+    for i, image in enumerate(images):
+        batch[i] = preprocess(image, size, resize)
+    return batch
+
+
+def content_key(path: str | os.PathLike[str]) -> str:
+    """``"path|size|mtime_ns"`` of the resolved absolute path: changes when the file does.
+
+    Cheap (one stat, no read), so Maya's frequent re-evaluation costs nothing. A rewrite that
+    keeps both size and modification time is not seen; file systems update mtime on write.
+    """
+    name = os.fspath(path)
+    try:
+        resolved = Path(name).resolve()
+        info = resolved.stat()
+    except FileNotFoundError:
+        raise ImageError(_cannot(name, "file not found")) from None
+    except (OSError, RuntimeError) as exc:  # RuntimeError: symlink loop on Python < 3.13
+        raise ImageError(_cannot(name, f"cannot access it ({_reason(exc)})")) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ImageError(_cannot(name, "it is a directory, not an image file"))
+    return f"{resolved}|{info.st_size}|{info.st_mtime_ns}"
+
+
+def pixels_key(image: np.ndarray) -> str:
+    """blake2b hash of the array's values, dtype and shape, for caching raw-pixel inputs."""
+    array = np.ascontiguousarray(image)
+    if array.dtype.hasobject:
+        raise ImageError(f"pixels_key needs a numeric array, got dtype {array.dtype}")
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{array.dtype.str}{array.shape}".encode())
+    digest.update(array.reshape(-1).view(np.uint8).data)
+    return digest.hexdigest()
+
+
+# --- decoding ---------------------------------------------------------------------------------
+
+
+def _cannot(name: str, reason: str) -> str:
+    return f"cannot read image '{name}': {reason}"
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    return str(exc) or type(exc).__name__
+
+
+def _check_readable_file(name: str) -> None:
+    # Plain-words reasons for the common cases, before Pillow gets a chance to be cryptic.
+    try:
+        info = os.stat(name)
+    except FileNotFoundError:
+        raise ImageError(_cannot(name, "file not found")) from None
+    except OSError as exc:
+        raise ImageError(_cannot(name, f"cannot access it ({_reason(exc)})")) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ImageError(_cannot(name, "it is a directory, not an image file"))
+    if info.st_size == 0:
+        raise ImageError(_cannot(name, "empty file (0 bytes)"))
+
+
+def _check_pixel_count(name: str, width: int, height: int) -> None:
+    if width * height > MAX_PIXELS:
+        raise ImageError(
+            _cannot(
+                name,
+                f"{width} x {height} = {width * height} pixels is over the limit of "
+                f"{MAX_PIXELS} pixels (xception_maya.images.MAX_PIXELS)",
+            )
+        )
+
+
+def _decode(name: str) -> _Decoded:
+    try:
+        # catch_warnings is process-wide, but only silences the bomb warning for this open:
+        # our own MAX_PIXELS check below makes the decision and gives the message.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(name)
+    except UnidentifiedImageError:
+        return _decode_unidentified(name)
+    except Image.DecompressionBombError as exc:
+        raise ImageError(_cannot(name, f"over Pillow's pixel limit ({exc})")) from None
+    except FileNotFoundError:
+        raise ImageError(_cannot(name, "file not found")) from None
+    except Exception as exc:  # Pillow raises many types; the user needs one kind of error
+        raise ImageError(_cannot(name, f"cannot open it ({_reason(exc)})")) from None
+    with image:
+        _check_pixel_count(name, *image.size)
+        integer_max = _integer_max(image)
+        try:
+            image.load()
+        except MemoryError:
+            raise
+        except Image.DecompressionBombError as exc:
+            raise ImageError(_cannot(name, f"over Pillow's limits ({exc})")) from None
+        except Exception as exc:
+            raise ImageError(
+                _cannot(name, f"truncated or corrupt image data ({_reason(exc)})")
+            ) from None
+        upright = _apply_exif_orientation(image)
+        return _pillow_pixels(name, upright, integer_max)
+
+
+def _integer_max(image: Image.Image) -> int:
+    # Pillow's 32-bit "I" mode holds 16-bit samples from PNG/PPM (it rescales odd depths to
+    # 16 bits); only a TIFF says it really holds 32-bit integers.
+    tags = getattr(image, "tag_v2", None)
+    if image.mode != "I" or tags is None:
+        return 65535
+    bits_tag = tags.get(258, (16,))
+    bits = int(bits_tag[0] if isinstance(bits_tag, tuple) else bits_tag)
+    format_tag = tags.get(339, (1,))
+    signed = int(format_tag[0] if isinstance(format_tag, tuple) else format_tag) == 2
+    return int(2 ** (bits - 1) - 1 if signed else 2**bits - 1)
+
+
+def _apply_exif_orientation(image: Image.Image) -> Image.Image:
+    try:
+        orientation = image.getexif().get(_EXIF_ORIENTATION, 1)
+        if orientation in range(2, 9):
+            transposed = ImageOps.exif_transpose(image)
+            if transposed is not None:
+                return transposed
+    except Exception:  # broken camera metadata must not make readable pixels unreadable
+        pass
+    return image
+
+
+def _pillow_pixels(name: str, image: Image.Image, integer_max: int) -> _Decoded:
+    mode = image.mode
+    if mode == "F":
+        return _Decoded(_gray_to_rgb(np.asarray(image, dtype=np.float32)), None, True)
+    if mode.startswith("I;16"):
+        return _Decoded(_gray_to_rgb(_scaled(np.asarray(image), 65535)), None, False)
+    if mode == "I":
+        gray = _scaled(np.asarray(image), integer_max)
+        np.clip(gray, 0.0, 1.0, out=gray)  # signed TIFFs can hold negatives
+        return _Decoded(_gray_to_rgb(gray), None, False)
+    # Everything else is 8 bits per sample: let Pillow expand palettes, bilevel, CMYK (it
+    # already undid Adobe's inverted CMYK when decoding) and colour-keyed transparency.
+    has_alpha = mode in _ALPHA_MODES or "transparency" in image.info
+    target = "RGBA" if has_alpha else "RGB"
+    try:
+        converted = image if mode == target else image.convert(target)
+    except ValueError:
+        raise ImageError(_cannot(name, f"pixel mode {mode} is not supported")) from None
+    pixels = np.asarray(converted)
+    rgb = _scaled(pixels[..., :3], 255)
+    alpha = _scaled(pixels[..., 3], 255) if has_alpha else None
+    return _Decoded(rgb, alpha, False)
+
+
+def _scaled(samples: np.ndarray, maximum: int) -> np.ndarray:
+    values = samples.astype(np.float32)
+    values /= np.float32(maximum)
+    return values
+
+
+def _gray_to_rgb(gray: np.ndarray) -> np.ndarray:
+    return np.repeat(gray[..., None], 3, axis=2)
+
+
+def _decode_unidentified(name: str) -> _Decoded:
+    oiio = _openimageio()
+    if oiio is not None:
+        return _decode_with_openimageio(oiio, name)
+    try:
+        with open(name, "rb") as file:
+            head = file.read(16)
+    except OSError as exc:
+        raise ImageError(_cannot(name, f"cannot access it ({_reason(exc)})")) from None
+    for magic, what in _NEEDS_OPENIMAGEIO:
+        if head.startswith(magic):
+            raise ImageError(_cannot(name, f"{what} {_INSTALL_OPENIMAGEIO}"))
+    raise ImageError(_cannot(name, "not an image Pillow can read (unrecognised file format)"))
+
+
+@functools.cache
+def _openimageio() -> Any | None:
+    # Optional: most Maya installs lack it. Cached so a missing module is searched for once.
+    try:
+        import OpenImageIO  # type: ignore[import-not-found]  # optional, has no stubs here
+    except ImportError:
+        return None
+    return OpenImageIO
+
+
+def _decode_with_openimageio(oiio: Any, name: str) -> _Decoded:
+    try:
+        buf = oiio.ImageBuf(name)
+        spec = buf.spec()  # reads the header only
+        if buf.has_error:
+            detail = buf.geterror().strip().splitlines()
+            reason = detail[0] if detail else "unrecognised file format"
+            raise ImageError(
+                _cannot(name, f"not an image Pillow or OpenImageIO can read ({reason})")
+            )
+        _check_pixel_count(name, spec.width, spec.height)
+        is_float = str(spec.format) in ("half", "float", "double")
+        buf = oiio.ImageBufAlgo.reorient(buf)
+        # OpenImageIO hands out premultiplied colour; we composite straight alpha.
+        if spec.alpha_channel >= 0:
+            buf = oiio.ImageBufAlgo.unpremult(buf)
+        pixels = buf.get_pixels(oiio.FLOAT)
+        if buf.has_error or pixels is None:
+            detail = buf.geterror().strip().splitlines()
+            reason = detail[0] if detail else "no pixels"
+            raise ImageError(_cannot(name, f"truncated or corrupt image data ({reason})"))
+    except ImageError:
+        raise
+    except MemoryError:
+        raise
+    except Exception as exc:
+        raise ImageError(_cannot(name, f"OpenImageIO failed ({_reason(exc)})")) from None
+    pixels = np.asarray(pixels, dtype=np.float32)
+    if pixels.ndim == 4:  # a volume: keep the first slice
+        pixels = pixels[0]
+    if pixels.ndim == 2:
+        pixels = pixels[..., None]
+    skip = {spec.alpha_channel, spec.z_channel}
+    colour = [c for c in range(pixels.shape[2]) if c not in skip][:3]
+    if not colour:
+        raise ImageError(_cannot(name, "it has no colour channels"))
+    if len(colour) < 3:
+        colour = [colour[0]] * 3  # grey (Y or YA): repeat the one channel
+    rgb = np.ascontiguousarray(pixels[..., colour])
+    alpha = None
+    if 0 <= spec.alpha_channel < pixels.shape[2]:
+        alpha = np.nan_to_num(pixels[..., spec.alpha_channel], nan=1.0, posinf=1.0, neginf=0.0)
+        np.clip(alpha, 0.0, 1.0, out=alpha)
+    return _Decoded(rgb, alpha, is_float)
+
+
+# --- colour -----------------------------------------------------------------------------------
+
+
+def _encoding(color_space: str | None) -> str | None:
+    if not color_space:
+        return None
+    encoding = _ENCODING_BY_NAME.get(color_space.strip().casefold())
+    if encoding is None:
+        known = ", ".join(repr(name) for name in COLOR_SPACES)
+        raise ImageError(f"unknown colour space {color_space!r}; known: {known}")
+    return encoding
+
+
+def srgb_encode(linear: np.ndarray) -> np.ndarray:
+    """The sRGB transfer function (IEC 61966-2-1): linear [0, 1] -> display [0, 1]."""
+    linear = np.asarray(linear, dtype=np.float32)
+    # np.where evaluates both branches: keep negatives out of the power to avoid NaN warnings.
+    curve = np.power(np.maximum(linear, np.float32(0.0)), np.float32(1.0 / 2.4))
+    curve = np.float32(1.055) * curve - np.float32(0.055)
+    encoded: np.ndarray = np.where(
+        linear <= np.float32(0.0031308), linear * np.float32(12.92), curve
+    )
+    return encoded
+
+
+def _to_display(decoded: _Decoded, encoding: str | None) -> np.ndarray:
+    if encoding is None:
+        encoding = "linear" if decoded.is_float else "sRGB"
+    rgb = decoded.rgb
+    if decoded.is_float:
+        rgb = np.nan_to_num(rgb, copy=False, nan=0.0, posinf=1.0, neginf=0.0)
+    matrix = _PRIMARIES_TO_REC709.get(encoding)
+    if matrix is not None:
+        rgb = rgb @ matrix.T  # before clipping: out-of-gamut values must mix first
+    if decoded.is_float or matrix is not None:
+        np.clip(rgb, 0.0, 1.0, out=rgb)
+    if encoding in ("linear", "ACEScg", "ACES2065-1"):
+        rgb = srgb_encode(rgb)
+    if decoded.alpha is not None and not np.all(decoded.alpha >= 1.0):
+        alpha = decoded.alpha[..., None]
+        background = np.asarray(BACKGROUND, dtype=np.float32)
+        rgb = rgb * alpha + background * (np.float32(1.0) - alpha)
+    return np.ascontiguousarray(rgb, dtype=np.float32)
+
+
+# --- preprocessing ----------------------------------------------------------------------------
+
+
+def _resample(resize: str) -> Image.Resampling:
+    try:
+        return _RESAMPLING[resize]
+    except (KeyError, TypeError):
+        raise ImageError(f"resize filter {resize!r} is not one of {RESIZE_FILTERS}") from None
+
+
+def _check_input_size(size: int) -> None:
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
+        raise ImageError(f"input size must be a whole number of pixels, got {size!r}")
+    if size < MIN_INPUT_SIZE:
+        raise ImageError(f"input size {size} is below Xception's minimum of {MIN_INPUT_SIZE}")
+
+
+def _check_image(image: np.ndarray) -> np.ndarray:
+    array = np.asarray(image)
+    if array.ndim != 3 or array.shape[2] != 3 or array.shape[0] < 1 or array.shape[1] < 1:
+        raise ImageError(f"expected an image of shape (height, width, 3), got {array.shape}")
+    if not np.issubdtype(array.dtype, np.floating):
+        # An 8-bit array here is almost always 0..255 passed by mistake: say so, don't clip.
+        raise ImageError(f"expected float pixel values in [0, 1], got dtype {array.dtype}")
+    return array.astype(np.float32, copy=False)
+
+
+def _as_eight_bit(pixels: np.ndarray) -> np.ndarray | None:
+    """The uint8 image when every value is k/255 (up to float32 rounding), else None."""
+    flat = pixels.reshape(-1)
+    out = np.empty(flat.size, dtype=np.uint8)
+    # Blocks that stay in cache: a 4K image costs tens of milliseconds instead of a second of
+    # full-size temporaries, and a float image is usually rejected in the first block.
+    block = 1 << 18
+    scaled = np.empty(min(block, flat.size), dtype=np.float32)
+    rounded = np.empty_like(scaled)
+    for start in range(0, flat.size, block):
+        chunk = flat[start : start + block]
+        s, r = scaled[: chunk.size], rounded[: chunk.size]
+        np.multiply(chunk, np.float32(255.0), out=s)
+        np.rint(s, out=r)
+        np.subtract(s, r, out=s)
+        np.abs(s, out=s)
+        if not s.max() <= _EIGHT_BIT_TOLERANCE:  # written so that NaN also fails
+            return None
+        np.clip(r, 0.0, 255.0, out=r)
+        out[start : start + chunk.size] = r
+    return out.reshape(pixels.shape)
