@@ -112,6 +112,9 @@ class Engine:
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3  # errors only: Maya's script editor is not a log file
+        # Idle onnxruntime threads spin by default, burning the cores that Maya and our
+        # decoding threads need between runs (measured: benchmarks/bench_engine.py).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         providers = [(p, _provider_options(p)) for p in self.requested]
         try:
             session = ort.InferenceSession(str(self.model_path), options, providers=providers)

@@ -108,7 +108,7 @@ class Head:
             arrays[f"bias_{i}"] = np.asarray(b, dtype=np.float32)
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "wb") as f:
-            np.savez(f, **arrays)
+            np.savez(f, **arrays)  # type: ignore[arg-type]  # numpy stubs type **kwds as bool
         return path
 
     @classmethod
@@ -148,12 +148,14 @@ class Head:
 def softmax(x: np.ndarray) -> np.ndarray:
     z = x - x.max(axis=-1, keepdims=True)
     e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
+    out: np.ndarray = e / e.sum(axis=-1, keepdims=True)
+    return out
 
 
 def _activate(x: np.ndarray, name: str) -> np.ndarray:
     if name == "relu":
-        return np.maximum(x, 0)
+        out: np.ndarray = np.maximum(x, 0)
+        return out
     if name == "softmax":
         return softmax(x)
     return x

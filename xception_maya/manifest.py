@@ -47,16 +47,16 @@ class Manifest:
 
     @property
     def backbone_path(self) -> Path:
-        return self.root / self.backbone["file"]
+        return self.root / str(self.backbone["file"])
 
     def head_path(self, name: str) -> Path:
         if name not in self.heads:
             known = ", ".join(sorted(self.heads)) or "none"
             raise ModelError(f"unknown head {name!r}; the manifest has: {known}")
-        return self.root / self.heads[name]["file"]
+        return self.root / str(self.heads[name]["file"])
 
     @classmethod
-    def load(cls, root: str | Path | None = None) -> Manifest:
+    def load(cls, root: str | os.PathLike[str] | None = None) -> Manifest:
         root = Path(root) if root is not None else default_models_dir()
         path = root / MANIFEST
         if not path.is_file():
