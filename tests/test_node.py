@@ -1,0 +1,286 @@
+"""The xceptionClassifier node and its commands, on real Maya or the emulation."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import PLUGIN
+from maya_session import Session
+
+from xception_maya import images
+from xception_maya.cli import main
+from xception_maya.maya import node as node_module
+
+pytestmark = pytest.mark.maya
+
+
+def file_node(maya: Session, path: Path | str) -> str:
+    name = maya.cmds.shadingNode("file", asTexture=True)
+    maya.cmds.setAttr(f"{name}.fileTextureName", str(path), type="string")
+    return name
+
+
+def classifier_on(maya: Session, path: Path | str) -> str:
+    texture = file_node(maya, path)
+    return maya.cmds.xceptionCreate(texture)[0]
+
+
+def engine_runs() -> int:
+    return sum(c.engine.runs for c in node_module._classifiers.values())
+
+
+def test_load_and_unload_register_and_remove_everything(maya: Session) -> None:
+    cmds = maya.cmds
+    assert "xceptionClassifier" in cmds.pluginInfo("xception_classifier", q=True, dependNode=True)
+    assert {"xceptionCreate", "xceptionCapture"} <= set(
+        cmds.pluginInfo("xception_classifier", q=True, command=True)
+    )
+    assert cmds.evaluationManager("xceptionClassifier", q=True, nodeTypeGloballySerialize=True)[0]
+    cmds.unloadPlugin("xception_classifier")
+    assert not cmds.pluginInfo("xception_classifier", q=True, loaded=True)
+    with pytest.raises(RuntimeError):
+        cmds.createNode("xceptionClassifier")
+    assert not hasattr(cmds, "xceptionCreate") or _fails(cmds.xceptionCreate)
+    cmds.loadPlugin(str(PLUGIN))  # the fixture unloads it again
+
+
+def _fails(command: object) -> bool:
+    try:
+        command()  # type: ignore[operator]
+    except (RuntimeError, NameError, TypeError):
+        return True
+    return False
+
+
+def test_a_file_node_gives_what_the_cli_gives(
+    maya: Session, samples: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    photo = samples[16]
+    clf = classifier_on(maya, photo)
+    cmds = maya.cmds
+    assert cmds.getAttr(f"{clf}.status") == "ok"
+    main(["classify", "--json", "--features", "--top-k", "5", str(photo)])
+    record = json.loads(capsys.readouterr().out)[0]
+    assert cmds.getAttr(f"{clf}.labels") == record["labels"]
+    np.testing.assert_allclose(cmds.getAttr(f"{clf}.scores"), record["scores"], atol=1e-6)
+    np.testing.assert_allclose(cmds.getAttr(f"{clf}.features"), record["features"], atol=1e-6)
+    assert cmds.getAttr(f"{clf}.topLabel") == record["labels"][0] == "fork"
+    assert cmds.getAttr(f"{clf}.topIndex") == record["indices"][0]
+    assert cmds.getAttr(f"{clf}.topScore") == pytest.approx(record["scores"][0], abs=1e-6)
+    assert cmds.getAttr(f"{clf}.classNames") == ["cup", "fork", "glass", "knife", "plate", "spoon"]
+    assert cmds.getAttr(f"{clf}.classScores", size=True) == 6
+    assert cmds.getAttr(f"{clf}.evalMs") > 0
+
+
+def test_top_k_rereads_the_cache_and_a_new_image_reruns(
+    maya: Session, samples: list[Path], tmp_path: Path
+) -> None:
+    cmds = maya.cmds
+    photo = tmp_path / "texture.jpg"
+    shutil.copy(samples[0], photo)
+    clf = classifier_on(maya, photo)
+    cmds.getAttr(f"{clf}.labels")
+    runs = engine_runs()
+    computes = maya.compute_counter(clf)
+
+    cmds.getAttr(f"{clf}.labels")  # nothing changed: Maya does not even call compute
+    assert computes() == 0
+
+    cmds.setAttr(f"{clf}.topK", 2)
+    assert len(cmds.getAttr(f"{clf}.labels")) == 2
+    assert computes() == 1 and engine_runs() == runs, "topK must not run the network"
+
+    texture = cmds.listConnections(f"{clf}.imageFile", source=True)[0]
+    cmds.setAttr(f"{texture}.fileTextureName", str(samples[5]), type="string")
+    cmds.getAttr(f"{clf}.labels")
+    assert engine_runs() == runs + 1
+
+
+def test_class_scores_drive_other_attributes(maya: Session, samples: list[Path]) -> None:
+    cmds = maya.cmds
+    clf = classifier_on(maya, samples[16])
+    target = cmds.createNode("transform")
+    cmds.connectAttr(f"{clf}.classScores[1]", f"{target}.translateX")
+    cmds.connectAttr(f"{clf}.classScores[3]", f"{target}.translateY")
+    names = cmds.getAttr(f"{clf}.classNames")
+    labels, scores = cmds.getAttr(f"{clf}.labels"), cmds.getAttr(f"{clf}.scores")
+    by_label = dict(zip(labels, scores, strict=True))
+    assert cmds.getAttr(f"{target}.translateX") == pytest.approx(by_label[names[1]], abs=1e-6)
+    assert cmds.getAttr(f"{target}.translateY") == pytest.approx(by_label[names[3]], abs=1e-6)
+
+
+def test_pixels_give_the_features_of_the_same_image_from_a_file(
+    maya: Session, tmp_path: Path
+) -> None:
+    cmds = maya.cmds
+    rng = np.random.default_rng(3)
+    picture = np.kron(rng.integers(0, 256, (12, 10, 3)), np.ones((16, 16, 1))).astype(np.uint8)
+    path = tmp_path / "synthetic.png"
+    from PIL import Image
+
+    Image.fromarray(picture).save(path)
+    from_file = classifier_on(maya, path)
+    from_pixels = cmds.createNode("xceptionClassifier")
+    height, width = picture.shape[:2]
+    cmds.setAttr(f"{from_pixels}.pixelWidth", width)
+    cmds.setAttr(f"{from_pixels}.pixelHeight", height)
+    values = (picture / 255.0).reshape(-1).tolist()
+    cmds.setAttr(f"{from_pixels}.pixels", values, type="doubleArray")
+    assert cmds.getAttr(f"{from_pixels}.status") == "ok"
+    np.testing.assert_allclose(
+        cmds.getAttr(f"{from_pixels}.features"), cmds.getAttr(f"{from_file}.features"), atol=1e-5
+    )
+
+
+def assert_failed_cleanly(maya: Session, clf: str, reason: str) -> None:
+    cmds = maya.cmds
+    status = cmds.getAttr(f"{clf}.status")
+    assert reason in status
+    assert not cmds.getAttr(f"{clf}.labels")
+    assert not cmds.getAttr(f"{clf}.features")
+    assert cmds.getAttr(f"{clf}.topLabel") == "" and cmds.getAttr(f"{clf}.topIndex") == -1
+    assert cmds.getAttr(f"{clf}.classScores", size=True) == 0
+    cmds.getAttr(f"{clf}.scores")  # evaluating again must not warn again
+    cmds.setAttr(f"{clf}.topK", 3)
+    cmds.getAttr(f"{clf}.scores")
+    warnings = [w for w in maya.messages.warnings if clf in w]
+    assert len(warnings) == 1 and reason in warnings[0]
+    assert not maya.messages.errors, "no exception may escape compute"
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda tmp, sample: tmp / "missing.jpg", "file not found"),
+        (lambda tmp, sample: _write(tmp / "cut.jpg", sample.read_bytes()[:3000]), "truncated"),
+        (lambda tmp, sample: _write(tmp / "empty.jpg", b""), "empty file"),
+    ],
+    ids=["missing", "truncated", "zero-bytes"],
+)
+def test_bad_files(maya: Session, samples: list[Path], tmp_path: Path, make, reason) -> None:  # type: ignore[no-untyped-def]
+    clf = classifier_on(maya, make(tmp_path, samples[0]))
+    assert_failed_cleanly(maya, clf, reason)
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def test_wrong_pixel_count(maya: Session) -> None:
+    cmds = maya.cmds
+    clf = cmds.createNode("xceptionClassifier")
+    cmds.setAttr(f"{clf}.pixelWidth", 4)
+    cmds.setAttr(f"{clf}.pixelHeight", 4)
+    cmds.setAttr(f"{clf}.pixels", [0.5] * 47, type="doubleArray")
+    assert_failed_cleanly(maya, clf, "expected 4 x 4 x 3 = 48 values, got 47")
+
+
+def test_unknown_head(maya: Session, samples: list[Path]) -> None:
+    clf = classifier_on(maya, samples[0])
+    maya.cmds.setAttr(f"{clf}.head", "wood", type="string")
+    assert_failed_cleanly(maya, clf, "unknown head 'wood'")
+
+
+def test_a_new_node_waits_for_an_image_without_warning(maya: Session) -> None:
+    clf = maya.cmds.createNode("xceptionClassifier")
+    assert maya.cmds.getAttr(f"{clf}.status").startswith("no image")
+    assert not maya.messages.warnings
+
+
+def test_udim_pattern_from_the_file_node(
+    maya: Session, samples: list[Path], tmp_path: Path
+) -> None:
+    cmds = maya.cmds
+    for tile, sample in ((1002, samples[0]), (1001, samples[16])):
+        shutil.copy(sample, tmp_path / f"wood.{tile}.jpg")
+    texture = file_node(maya, tmp_path / "wood.1001.jpg")
+    cmds.setAttr(f"{texture}.uvTilingMode", 3)  # UDIM (Mari)
+    clf = cmds.xceptionCreate(texture)[0]
+    assert "<UDIM>" in cmds.getAttr(f"{clf}.imageFile")
+    assert cmds.getAttr(f"{clf}.topLabel") == "fork"  # tile 1001 holds the fork
+
+
+def test_create_connects_selects_and_undoes_exactly(maya: Session, samples: list[Path]) -> None:
+    cmds = maya.cmds
+    textures = [file_node(maya, samples[0]), file_node(maya, samples[16])]
+    cmds.select(textures)
+    before = maya.snapshot()
+    created = cmds.xceptionCreate(topK=3, head="kitchenware")
+    assert created == [f"{textures[0]}_xception", f"{textures[1]}_xception"]
+    assert cmds.ls(selection=True) == created
+    assert cmds.isConnected(
+        f"{textures[0]}.computedFileTextureNamePattern", f"{created[0]}.imageFile"
+    )
+    assert cmds.getAttr(f"{created[1]}.topK") == 3
+    after = maya.snapshot()
+    cmds.undo()
+    assert maya.snapshot() == before
+    cmds.redo()
+    assert maya.snapshot() == after
+
+
+def test_create_refuses_what_is_not_a_texture(maya: Session) -> None:
+    cmds = maya.cmds
+    before = maya.snapshot()
+    with pytest.raises(RuntimeError, match="not a file or texture node"):
+        cmds.xceptionCreate(cmds.createNode("transform"))
+    cmds.undo()  # the createNode above
+    assert maya.snapshot() == before
+    with pytest.raises(RuntimeError, match="topK must be between 1 and 50"):
+        cmds.xceptionCreate(file_node(maya, "x.jpg"), topK=99)
+
+
+def test_capture_a_texture_network_and_undo(maya: Session) -> None:
+    cmds = maya.cmds
+    checker = cmds.shadingNode("checker", asTexture=True)
+    clf = cmds.xceptionCreate(checker)[0]
+    size = cmds.getAttr(f"{clf}.pixelWidth")
+    assert size == cmds.getAttr(f"{clf}.pixelHeight") == 150  # the kitchenware head's input
+    pixels = np.asarray(cmds.getAttr(f"{clf}.pixels")).reshape(size, size, 3)
+    assert {round(v, 3) for v in np.unique(pixels)} == {0.0, 1.0}  # white and black cells
+    assert cmds.getAttr(f"{clf}.status") == "ok"
+
+    cmds.setAttr(f"{checker}.color1", 1, 0, 0, type="double3")
+    before = maya.snapshot()
+    cmds.xceptionCapture(clf, texture=checker)
+    red = np.asarray(cmds.getAttr(f"{clf}.pixels")).reshape(size, size, 3)
+    assert red[..., 0].max() == pytest.approx(1.0) and red[..., 1].max() == pytest.approx(0.0)
+    after = maya.snapshot()
+    cmds.undo()
+    assert maya.snapshot() == before
+    cmds.redo()
+    assert maya.snapshot() == after
+
+
+def test_capture_the_viewport(maya: Session) -> None:
+    cmds = maya.cmds
+    clf = cmds.createNode("xceptionClassifier")
+    with maya.interactive():
+        cmds.xceptionCapture(clf, viewport=True)
+    width, height = cmds.getAttr(f"{clf}.pixelWidth"), cmds.getAttr(f"{clf}.pixelHeight")
+    assert 0 < max(width, height) <= 512
+    assert len(cmds.getAttr(f"{clf}.pixels")) == width * height * 3
+    assert cmds.getAttr(f"{clf}.status") == "ok"
+
+
+def test_capture_refuses_a_classifier_that_reads_a_file(maya: Session, samples: list[Path]) -> None:
+    clf = classifier_on(maya, samples[0])
+    with pytest.raises(RuntimeError, match="reads a file"):
+        maya.cmds.xceptionCapture(clf, viewport=True)
+
+
+def test_help_flags(maya: Session) -> None:
+    text = maya.cmds.xceptionCreate(help=True)
+    assert "-topK (-tk)" in text
+    assert "-viewport (-vp)" in maya.cmds.xceptionCapture(help=True)
+
+
+def test_display_pixels_round_trip_through_the_image_loader() -> None:
+    values = np.linspace(0, 1, 2 * 3 * 3)
+    image = images.pixels_to_image(values, 3, 2)
+    assert image.shape == (2, 3, 3) and image[0, 0, 1] == pytest.approx(values[1])
