@@ -54,8 +54,10 @@ PLUGIN = ROOT / "plug-ins" / "xception_classifier.py"
 
 
 @pytest.fixture
-def maya(models_dir: Path) -> Iterator[Session]:
-    """A fresh scene with the plug-in loaded; unloaded again afterwards."""
+def maya(models_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Session]:
+    """A fresh scene with the plug-in loaded; unloaded again afterwards. User folders
+    (learned heads, prefs) go to a temporary MAYA_APP_DIR."""
+    monkeypatch.setenv("MAYA_APP_DIR", str(tmp_path / "maya_app_dir"))
     with maya_session() as session:
         session.cmds.loadPlugin(str(PLUGIN))
         try:

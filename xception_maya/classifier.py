@@ -24,6 +24,7 @@ from .manifest import Manifest
 
 Source = str | os.PathLike[str] | np.ndarray  # a file, or (H, W, 3) display pixels in [0, 1]
 Progress = Callable[[int, int], None]  # (done, total)
+ColorSpaces = str | None | Sequence[str | None]  # one for all sources, or one per source
 
 NO_HEAD_SIZE = 299
 NO_HEAD_RESIZE = "bilinear"
@@ -119,17 +120,18 @@ class Classifier:
     def features(
         self,
         sources: Sequence[Source],
-        color_space: str | None = None,
+        color_space: ColorSpaces = None,
         progress: Progress | None = None,
     ) -> list[np.ndarray | XceptionMayaError]:
         """Features of each source, or the error that stopped it. Cached images are not
         decoded; the others are decoded on worker threads while the network runs."""
+        spaces = _per_source(color_space, len(sources))
         results: list[np.ndarray | XceptionMayaError | None] = [None] * len(sources)
         keys: list[Hashable | None] = [None] * len(sources)
         todo: list[int] = []
         for i, source in enumerate(sources):
             try:
-                keys[i] = self.cache_key(source, color_space)
+                keys[i] = self.cache_key(source, spaces[i])
             except XceptionMayaError as exc:
                 results[i] = exc
                 continue
@@ -157,7 +159,7 @@ class Classifier:
             if progress:
                 progress(done, len(sources))
 
-        for i, prepared in self._prefetch(sources, todo, color_space):
+        for i, prepared in self._prefetch(sources, todo, spaces):
             if isinstance(prepared, XceptionMayaError):
                 results[i] = prepared
                 done += 1
@@ -169,13 +171,13 @@ class Classifier:
         return [r if r is not None else XceptionMayaError("not processed") for r in results]
 
     def _prefetch(
-        self, sources: Sequence[Source], todo: list[int], color_space: str | None
+        self, sources: Sequence[Source], todo: list[int], spaces: list[str | None]
     ) -> Iterator[tuple[int, np.ndarray | XceptionMayaError]]:
         """Decode ahead on threads (Pillow releases the GIL), at most two batches in memory."""
 
         def prepare(i: int) -> np.ndarray | XceptionMayaError:
             try:
-                return self._prepare(sources[i], color_space)
+                return self._prepare(sources[i], spaces[i])
             except XceptionMayaError as exc:
                 return exc
 
@@ -213,7 +215,7 @@ class Classifier:
         self,
         sources: Sequence[Source],
         top_k: int = 5,
-        color_space: str | None = None,
+        color_space: ColorSpaces = None,
         progress: Progress | None = None,
     ) -> list[Prediction]:
         out = []
@@ -226,3 +228,12 @@ class Classifier:
             labels, scores, idx, every = self.predict(f, top_k)
             out.append(Prediction(name, labels, scores, idx, every, f))
         return out
+
+
+def _per_source(color_space: ColorSpaces, count: int) -> list[str | None]:
+    if color_space is None or isinstance(color_space, str):
+        return [color_space] * count
+    spaces = list(color_space)
+    if len(spaces) != count:
+        raise ValueError(f"{len(spaces)} colour spaces for {count} images")
+    return spaces

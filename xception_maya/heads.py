@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ModelError
-from .images import RESIZE_FILTERS
+from .images import RESIZE_FILTERS as RESIZE_FILTERS  # re-exported: learn.py, cli.py
 
 FORMAT = "xception-maya-head"
 ACTIVATIONS = ("relu", "linear", "softmax")

@@ -30,7 +30,8 @@ def cosine_similarity(query: np.ndarray, features: np.ndarray) -> np.ndarray:
         @ _unit_rows(features.astype(dtype, copy=False)).T
     )
     np.clip(similarity, -1.0, 1.0, out=similarity)
-    return similarity[0] if single else similarity
+    result: np.ndarray = similarity[0] if single else similarity
+    return result
 
 
 def most_similar(

@@ -24,6 +24,7 @@ from .. import images, texture_paths
 from ..classifier import Classifier
 from ..errors import XceptionMayaError
 from ..manifest import default_models_dir
+from . import settings
 
 TYPE_NAME = "xceptionClassifier"
 # Autodesk reserves 0x00000000-0x0007FFFF for site-internal plug-ins (no registration).
@@ -47,11 +48,14 @@ _classifiers: dict[tuple[str, str, str], Classifier] = {}
 
 def classifier_for(head: str, device: str) -> Classifier:
     """One Classifier per (models folder, head, device), shared by every node; the engine
-    below it is shared per device and the feature cache per process."""
+    below it is shared per device and the feature cache per process. A head is a name in
+    the manifest, a name learned with xceptionLearn, or a path."""
     key = (str(default_models_dir()), head, device)
     found = _classifiers.get(key)
     if found is None:
-        found = _classifiers[key] = Classifier(head or None, device=device)
+        learned = settings.user_heads_dir() / f"{head}.npz"
+        spec = str(learned) if head and "/" not in head and learned.is_file() else head
+        found = _classifiers[key] = Classifier(spec or None, device=device)
     return found
 
 

@@ -8,7 +8,10 @@ from maya import cmds
 
 from .. import __version__
 from . import node
-from .commands import COMMANDS
+from .commands import COMMANDS as SETUP_COMMANDS
+from .tagging import TAGGING_COMMANDS
+
+COMMANDS = [*SETUP_COMMANDS, *TAGGING_COMMANDS]
 
 VENDOR = "xception-maya"
 

@@ -843,6 +843,16 @@ def sets(*args: Any, **kwargs: Any) -> Any:
     return set_node.name
 
 
+def listSets(*args: Any, **kwargs: Any) -> list[str] | None:
+    """The sets an object belongs to (``object=``), or all sets (``allSets=True``)."""
+    o = _opts(kwargs, _spec("object o, allSets as, type t, extendToShape ets"))
+    every = [n for n in SCENE.nodes.values() if n.type.name == "objectSet"]
+    if "object" in o:
+        member = SCENE.node(o["object"])
+        every = [s for s in every if _membership(s, member)]
+    return [n.name for n in every] or None
+
+
 # --- plug-ins -----------------------------------------------------------------------------
 
 
@@ -1340,6 +1350,33 @@ def _append_option(name: str, value: Any) -> None:
     if not isinstance(current, list):
         current = [] if current is None else [current]
     _OPTION_VARS[name] = [*current, value]
+
+
+def internalVar(*args: Any, **kwargs: Any) -> str:
+    """Maya's user folders, under $MAYA_APP_DIR (as Maya honours it) or ~/maya; with a
+    trailing slash, as Maya returns them."""
+    o = _opts(
+        kwargs,
+        _spec(
+            "userAppDir uad, userPrefDir upd, userScriptDir usd, userTmpDir utd, "
+            "userWorkspaceDir uwd, userShelfDir ush, userBitmapsDir ubd"
+        ),
+    )
+    app = os.environ.get("MAYA_APP_DIR") or os.path.join(os.path.expanduser("~"), "maya")
+    version = os.path.join(app, "2025")
+    folders = {
+        "userAppDir": app,
+        "userPrefDir": os.path.join(version, "prefs"),
+        "userScriptDir": os.path.join(version, "scripts"),
+        "userTmpDir": os.path.join(app, "tmp"),
+        "userWorkspaceDir": os.path.join(app, "projects"),
+        "userShelfDir": os.path.join(version, "prefs", "shelves"),
+        "userBitmapsDir": os.path.join(version, "prefs", "icons"),
+    }
+    chosen = [folders[key] for key, on in o.items() if on]
+    if len(chosen) != 1:
+        raise maya_error("internalVar: give exactly one folder flag.")
+    return chosen[0].rstrip("/") + "/"
 
 
 def about(*args: Any, **kwargs: Any) -> Any:

@@ -1,0 +1,430 @@
+"""Scene-wide commands: ``xceptionTag``, ``xceptionSimilar``, ``xceptionLabel``, ``xceptionLearn``.
+
+Tags are written to attributes of the file nodes, all named ``xception...`` so they never
+collide with the user's own, and are undone with the command. The network runs only for
+textures whose file changed since they were last tagged with the same head.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import maya.api.OpenMaya as om
+import numpy as np
+from maya import cmds, mel
+
+from .. import images, learn, similarity, texture_paths
+from ..classifier import Classifier
+from ..errors import XceptionMayaError
+from . import settings
+from .commands import (
+    CommandError,
+    UndoableCommand,
+    depend_node,
+    flag_int,
+    flag_string,
+    objects,
+    plug,
+)
+from .node import classifier_for
+
+TAGS = "xceptionTags"  # string array, best first
+SCORES = "xceptionScores"  # double array, one per tag
+TOP_TAG = "xceptionTopTag"
+TOP_SCORE = "xceptionTopScore"
+TAGGED_WITH = "xceptionTaggedWith"  # what was classified: file key + head + model
+USER_TAG = "xceptionUserTag"  # the tag a user gave by hand, to learn from
+SET_PREFIX = "xceptionTag_"
+CHUNK = 16  # textures per progress step: large enough to batch, small enough to cancel
+
+
+@dataclass
+class Texture:
+    node: str
+    path: Path | None = None
+    color_space: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class Outcome:
+    tagged: list[str] = field(default_factory=list)
+    up_to_date: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    cancelled: bool = False
+
+
+def file_textures(names: list[str] | None = None) -> list[Texture]:
+    """File nodes (all in the scene, or those named) with the file each one shows now."""
+    nodes = cmds.ls(names, type="file") if names else cmds.ls(type="file")
+    found = []
+    for node in nodes or []:
+        pattern = cmds.getAttr(f"{node}.computedFileTextureNamePattern") or cmds.getAttr(
+            f"{node}.fileTextureName"
+        )
+        texture = Texture(node, color_space=cmds.getAttr(f"{node}.colorSpace") or None)
+        if not pattern:
+            texture.error = "no file set"
+        else:
+            try:
+                frame = float(cmds.getAttr(f"{node}.frameExtension"))
+                texture.path = texture_paths.resolve(pattern, frame)
+            except XceptionMayaError as exc:
+                texture.error = str(exc)
+        found.append(texture)
+    return found
+
+
+def tagged_with(clf: Classifier, texture: Texture) -> str:
+    """What a tag depends on: the file's content key, the head and the backbone."""
+    head = clf.head.name if clf.head else "none"
+    key = images.content_key(texture.path) if texture.path else ""
+    return f"{key}|{head}|{clf.manifest.backbone['sha256'][:16]}|{clf.size}|{clf.resize}"
+
+
+class Progress:
+    """Maya's main progress bar with cancel (Esc), when there is a UI; nothing in batch."""
+
+    def __init__(self, total: int, status: str) -> None:
+        self.bar = ""
+        if om.MGlobal.mayaState() == om.MGlobal.kInteractive and total > 0:
+            self.bar = mel.eval("$tmp = $gMainProgressBar")  # type: ignore[no-untyped-call]  # the stubs leave mel.eval unannotated
+            cmds.progressBar(
+                self.bar, edit=True, beginProgress=True, isInterruptable=True,
+                status=status, maxValue=total,
+            )  # fmt: skip
+
+    def step(self, amount: int) -> bool:
+        """Advance; False when the user asked to cancel."""
+        if not self.bar:
+            return True
+        cmds.progressBar(self.bar, edit=True, step=amount)
+        return not cmds.progressBar(self.bar, query=True, isCancelled=True)
+
+    def end(self) -> None:
+        if self.bar:
+            cmds.progressBar(self.bar, edit=True, endProgress=True)
+
+
+def _attribute(node: str, long: str, kind: str, modifier: om.MDGModifier) -> None:
+    """Queue adding one of our attributes to a node that lacks it."""
+    if cmds.attributeQuery(long, node=node, exists=True):
+        return
+    typed, numeric = om.MFnTypedAttribute(), om.MFnNumericAttribute()
+    if kind == "strings":
+        attr = typed.create(long, long, om.MFnData.kStringArray)
+    elif kind == "doubles":
+        attr = typed.create(long, long, om.MFnData.kDoubleArray)
+    elif kind == "string":
+        attr = typed.create(long, long, om.MFnData.kString)
+    else:
+        attr = numeric.create(long, long, om.MFnNumericData.kDouble, 0.0)
+    modifier.addAttribute(depend_node(node), attr)
+
+
+def set_name(tag: str) -> str:
+    return SET_PREFIX + (re.sub(r"\W+", "_", tag).strip("_") or "tag")
+
+
+class TagCommand(UndoableCommand):
+    NAME = "xceptionTag"
+    HELP = """xceptionTag [flags] [fileNode ...]
+Classifies every file texture of the scene (or those named, or with -selection the
+selected ones) and writes its tags to attributes of the file node: xceptionTags,
+xceptionScores, xceptionTopTag, xceptionTopScore. A second run classifies only textures
+whose file changed. Unreadable textures are listed at the end. Esc cancels (tags written so
+far are kept, and undone with the command). Returns the tagged file nodes.
+  -selection (-sl)       only the selected file nodes
+  -head (-hd) string     head name or file (default: Settings)
+  -topK (-tk) int        tags per texture (default: Settings)
+  -threshold (-th) float tags scoring below this are not written (default: Settings)
+  -sets (-st)            also put each texture in the object set of its top tag
+                         (xceptionTag_<tag>), taking it out of its old one
+  -force (-f)            classify again even the textures already tagged
+  -help (-h)             this text"""
+
+    @classmethod
+    def syntax_creator(cls) -> om.MSyntax:
+        syntax = cls.base_syntax()
+        syntax.useSelectionAsDefault(False)
+        syntax.addFlag("-sl", "-selection")
+        syntax.addFlag("-hd", "-head", om.MSyntax.kString)
+        syntax.addFlag("-tk", "-topK", om.MSyntax.kLong)
+        syntax.addFlag("-th", "-threshold", om.MSyntax.kDouble)
+        syntax.addFlag("-st", "-sets")
+        syntax.addFlag("-f", "-force")
+        return syntax
+
+    def build(self, args: om.MArgDatabase) -> list[str]:
+        prefs = settings.load()
+        head = flag_string(args, "-hd", prefs.head)
+        top_k = flag_int(args, "-tk", prefs.top_k)
+        threshold = (
+            float(args.flagArgumentDouble("-th", 0)) if args.isFlagSet("-th") else (prefs.threshold)
+        )
+        named = _named(args) or (objects(args) if args.isFlagSet("-sl") else None)
+        textures = file_textures(named)
+        if not textures:
+            where = "selected" if named is not None else "in the scene"
+            raise CommandError(f"no file textures {where}")
+        clf = classifier_for(head, prefs.device)
+        outcome = self.tag(clf, textures, top_k, threshold, args.isFlagSet("-f"))
+        if args.isFlagSet("-st"):
+            self.queue_sets(outcome.tagged)
+        report(outcome, len(textures))
+        return outcome.tagged
+
+    def tag(
+        self, clf: Classifier, textures: list[Texture], top_k: int, threshold: float, force: bool
+    ) -> Outcome:
+        outcome = Outcome()
+        todo: list[tuple[Texture, str]] = []
+        for texture in textures:
+            if texture.error:
+                outcome.failed.append((texture.node, texture.error))
+                continue
+            try:
+                stamp = tagged_with(clf, texture)
+            except XceptionMayaError as exc:
+                outcome.failed.append((texture.node, str(exc)))
+                continue
+            if not force and _stored(texture.node, TAGGED_WITH) == stamp:
+                outcome.up_to_date.append(texture.node)
+            else:
+                todo.append((texture, stamp))
+        progress = Progress(len(todo), f"xceptionTag: classifying {len(todo)} textures")
+        try:
+            for start in range(0, len(todo), CHUNK):
+                chunk = todo[start : start + CHUNK]
+                paths = [t.path for t, _ in chunk if t.path is not None]
+                spaces = [t.color_space for t, _ in chunk]
+                for (texture, stamp), result in zip(
+                    chunk, clf.classify(paths, top_k, spaces), strict=True
+                ):
+                    if result.error:
+                        outcome.failed.append((texture.node, result.error))
+                        continue
+                    keep = [i for i, s in enumerate(result.scores) if s >= threshold]
+                    tags = [result.labels[i] for i in keep]
+                    scores = [result.scores[i] for i in keep]
+                    self.queue_tags(texture.node, tags, scores, stamp)
+                    outcome.tagged.append(texture.node)
+                if not progress.step(len(chunk)):
+                    outcome.cancelled = True
+                    break
+        finally:
+            progress.end()
+        return outcome
+
+    def queue_tags(self, node: str, tags: list[str], scores: list[float], stamp: str) -> None:
+        for long, kind in (
+            (TAGS, "strings"), (SCORES, "doubles"), (TOP_TAG, "string"),
+            (TOP_SCORE, "double"), (TAGGED_WITH, "string"),
+        ):  # fmt: skip
+            _attribute(node, long, kind, self.modifier)
+        self.modifier.doIt()  # attributes first: their plugs must exist to be set
+        m = self.modifier
+        m.newPlugValue(plug(node, TAGS), om.MFnStringArrayData().create(tags))
+        m.newPlugValue(plug(node, SCORES), om.MFnDoubleArrayData().create(om.MDoubleArray(scores)))
+        m.newPlugValueString(plug(node, TOP_TAG), tags[0] if tags else "")
+        m.newPlugValueDouble(plug(node, TOP_SCORE), scores[0] if scores else 0.0)
+        m.newPlugValueString(plug(node, TAGGED_WITH), stamp)
+
+    def queue_sets(self, nodes: list[str]) -> None:
+        """Each texture leaves its old tag set and joins the set of its top tag. Done as a
+        Python command in the modifier, so Maya's own undo of `sets` reverts it."""
+        self.modifier.doIt()
+        lines = ["from maya import cmds"]
+        for node in nodes:
+            for old in cmds.listSets(object=node) or []:
+                if old.startswith(SET_PREFIX):
+                    lines.append(f"cmds.sets({node!r}, remove={old!r})")
+            top = cmds.getAttr(f"{node}.{TOP_TAG}")
+            if top:
+                name = set_name(top)
+                lines.append(f"cmds.objExists({name!r}) or cmds.sets(name={name!r}, empty=True)")
+                lines.append(f"cmds.sets({node!r}, addElement={name!r})")
+        script = "\n".join(lines)
+        self.modifier.pythonCommandToExecute(script)  # type: ignore[call-arg]  # the stubs omit its argument
+
+
+def _named(args: om.MArgDatabase) -> list[str] | None:
+    try:
+        named = list(args.getObjectStrings())
+    except RuntimeError:
+        return None
+    return named or None
+
+
+def _stored(node: str, attribute: str) -> str | None:
+    if not cmds.attributeQuery(attribute, node=node, exists=True):
+        return None
+    value = cmds.getAttr(f"{node}.{attribute}")
+    return None if value is None else str(value)
+
+
+def report(outcome: Outcome, total: int) -> None:
+    parts = [f"tagged {len(outcome.tagged)} of {total} textures"]
+    if outcome.up_to_date:
+        parts.append(f"{len(outcome.up_to_date)} already up to date")
+    if outcome.cancelled:
+        parts.append("cancelled")
+    om.MGlobal.displayInfo("xceptionTag: " + ", ".join(parts))
+    if outcome.failed:
+        lines = "\n".join(f"  {node}: {reason}" for node, reason in outcome.failed)
+        om.MGlobal.displayWarning(
+            f"xceptionTag: {len(outcome.failed)} textures could not be classified:\n{lines}"
+        )
+
+
+class SimilarCommand(UndoableCommand):
+    NAME = "xceptionSimilar"
+    HELP = """xceptionSimilar [flags] [fileNode]
+Selects the file textures of the scene most similar to the given (or selected) one, by
+cosine similarity of the Xception features. Returns name, similarity pairs, most similar
+first (as strings: ["file4", "0.93", "file9", "0.88"]).
+  -k (-k) int    how many to select (default 5)
+  -help (-h)     this text"""
+
+    @classmethod
+    def syntax_creator(cls) -> om.MSyntax:
+        syntax = cls.base_syntax()
+        syntax.addFlag("-k", "-k", om.MSyntax.kLong)
+        return syntax
+
+    def build(self, args: om.MArgDatabase) -> list[str]:
+        query = [n for n in objects(args) if cmds.nodeType(n) == "file"]
+        if len(query) != 1:
+            raise CommandError("name or select exactly one file texture")
+        k = flag_int(args, "-k", 5)
+        prefs = settings.load()
+        # The tagging classifier, so features computed by xceptionTag are reused.
+        clf = classifier_for(prefs.head, prefs.device)
+        textures = file_textures()
+        readable = [t for t in textures if t.path is not None]
+        features = clf.features(
+            [t.path for t in readable if t.path], [t.color_space for t in readable]
+        )
+        usable = [
+            (t, f) for t, f in zip(readable, features, strict=True) if isinstance(f, np.ndarray)
+        ]
+        skipped = [t.node for t in textures if t.path is None] + [
+            t.node for t, f in zip(readable, features, strict=True) if not isinstance(f, np.ndarray)
+        ]
+        names = [t.node for t, _ in usable]
+        if query[0] not in names:
+            raise CommandError(f"{query[0]}: its image cannot be read")
+        matrix = np.stack([f for _, f in usable])
+        index = names.index(query[0])
+        best = similarity.most_similar(matrix[index], matrix, k, exclude=index)
+        if skipped:
+            om.MGlobal.displayWarning(
+                f"xceptionSimilar: {len(skipped)} textures could not be read and were not "
+                f"compared: {', '.join(skipped)}"
+            )
+        self.selection_after = om.MSelectionList()
+        result = []
+        for i, score in best:
+            self.selection_after.add(names[i])
+            result += [names[i], f"{score:.4f}"]
+        return result
+
+
+class LabelCommand(UndoableCommand):
+    NAME = "xceptionLabel"
+    HELP = """xceptionLabel -tag NAME [fileNode ...]
+Gives the named (or selected) file textures a tag of your own, in their xceptionUserTag
+attribute, for xceptionLearn to learn from. -clear removes it.
+  -tag (-t) string   the tag
+  -clear (-cl)       remove the tag instead
+  -help (-h)         this text"""
+
+    @classmethod
+    def syntax_creator(cls) -> om.MSyntax:
+        syntax = cls.base_syntax()
+        syntax.addFlag("-t", "-tag", om.MSyntax.kString)
+        syntax.addFlag("-cl", "-clear")
+        return syntax
+
+    def build(self, args: om.MArgDatabase) -> list[str]:
+        nodes = [n for n in objects(args) if cmds.nodeType(n) == "file"]
+        if not nodes:
+            raise CommandError("name or select file textures")
+        tag = "" if args.isFlagSet("-cl") else flag_string(args, "-t", "").strip()
+        if not tag and not args.isFlagSet("-cl"):
+            raise CommandError("give a tag: xceptionLabel -tag wood")
+        for node in nodes:
+            _attribute(node, USER_TAG, "string", self.modifier)
+        self.modifier.doIt()
+        for node in nodes:
+            self.modifier.newPlugValueString(plug(node, USER_TAG), tag)
+        return nodes
+
+
+class LearnCommand(UndoableCommand):
+    NAME = "xceptionLearn"
+    HELP = """xceptionLearn -name NAME
+Trains a head on the file textures you tagged with xceptionLabel (two tags at least) and
+saves it in your Maya folder (xception-maya/heads/NAME.npz). Prints the held-out accuracy.
+Set a classifier's head attribute (or the default head in Settings) to NAME to use it.
+Returns the head file and the held-out accuracy (-1 when it cannot be measured).
+  -name (-n) string  the head's name
+  -help (-h)         this text"""
+
+    @classmethod
+    def syntax_creator(cls) -> om.MSyntax:
+        syntax = om.MSyntax()
+        syntax.addFlag("-h", "-help")
+        syntax.addFlag("-n", "-name", om.MSyntax.kString)
+        return syntax
+
+    def isUndoable(self) -> bool:
+        return False  # writes a file, changes nothing in the scene
+
+    def build(self, args: om.MArgDatabase) -> list[str]:
+        name = flag_string(args, "-n", "").strip()
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+            raise CommandError("give the head a name of letters, digits, _ . or -")
+        labelled = [
+            t
+            for t in file_textures()
+            if _stored(t.node, USER_TAG) and str(_stored(t.node, USER_TAG)).strip()
+        ]
+        unreadable = [(t.node, t.error) for t in labelled if t.path is None]
+        readable = [t for t in labelled if t.path is not None]
+        clf = classifier_for("none", settings.load().device)
+        features = clf.features(
+            [t.path for t in readable if t.path], [t.color_space for t in readable]
+        )
+        rows, tags = [], []
+        for texture, f in zip(readable, features, strict=True):
+            if isinstance(f, np.ndarray):
+                rows.append(f)
+                tags.append(str(_stored(texture.node, USER_TAG)).strip())
+            else:
+                unreadable.append((texture.node, str(f)))
+        if unreadable:
+            om.MGlobal.displayWarning(
+                "xceptionLearn: not learned from (unreadable): "
+                + ", ".join(f"{n} ({why})" for n, why in unreadable)
+            )
+        if not rows:
+            raise CommandError("no readable textures tagged with xceptionLabel")
+        head = learn.train_head(
+            np.stack(rows), tags, name=name, input_size=clf.size, resize=clf.resize
+        )
+        path = head.save(settings.user_heads_dir() / f"{name}.npz")
+        accuracy = head.extra.get("holdout_accuracy")
+        shown = "not measurable (a tag has one example)" if accuracy is None else f"{accuracy:.0%}"
+        om.MGlobal.displayInfo(
+            f"xceptionLearn: head {name!r} from {len(rows)} textures, "
+            f"{len(set(tags))} tags, held-out accuracy {shown}: {path}"
+        )
+        return [str(path), f"{-1 if accuracy is None else accuracy:.4f}"]
+
+
+TAGGING_COMMANDS: list[type[UndoableCommand]] = [
+    TagCommand, SimilarCommand, LabelCommand, LearnCommand,
+]  # fmt: skip
