@@ -7,7 +7,7 @@ import maya.api.OpenMaya as om
 from maya import cmds
 
 from .. import __version__
-from . import node
+from . import node, ui
 from .commands import COMMANDS as SETUP_COMMANDS
 from .tagging import TAGGING_COMMANDS
 
@@ -39,9 +39,11 @@ def initialize(mobject: om.MObject) -> None:
     except Exception:
         _unregister(fn, done)  # a half-loaded plug-in is worse than none
         raise
+    ui.install()  # shelf and menu, interactive Maya only; a UI failure is one warning
 
 
 def uninitialize(mobject: om.MObject) -> None:
+    ui.uninstall()  # never raises
     fn = om.MFnPlugin(mobject)
     _unregister(fn, [node.TYPE_NAME] + [c.NAME for c in COMMANDS])
     node.forget_classifiers()

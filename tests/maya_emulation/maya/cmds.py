@@ -1432,7 +1432,8 @@ _UI_ALIASES = _spec(
     "image1 i1, imageOverlayLabel iol, sourceType stp, childArray ca, numberOfChildren nch, "
     "tearOff to, subMenu sm, divider d, optionBox ob, title t, widthHeight wh, visible vis, "
     "enable en, width w, height h, fullPathName fpn, style st, cellWidthHeight cwh, "
-    "sizeable s, menuBar mb, allowOptionBoxes aob, docTag dtg"
+    "sizeable s, menuBar mb, allowOptionBoxes aob, docTag dtg, value v, itemListLong ill, "
+    "itemListShort isl, minValue min, maxValue max"
 )
 _LAYOUTS = {
     "window",
@@ -1482,6 +1483,16 @@ def _ui(kind: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
                 return len(_ui_children(path))
             if key == "fullPathName":
                 return path
+            if kind == "optionMenu" and key in ("itemListLong", "itemListShort", "value"):
+                items = [c for c in _ui_children(path) if UI[c]["type"] == "menuItem"]
+                if key == "itemListLong":
+                    return items or None
+                if key == "itemListShort":
+                    return [c.rsplit("|", 1)[-1] for c in items] or None
+                # value: the chosen item's label; before any choice, the first item's
+                labels = [UI[c]["flags"].get("label") for c in items]
+                chosen = entry["flags"].get("value")
+                return chosen if chosen in labels else (labels[0] if labels else None)
             return entry["flags"].get(key)
         return path
     if kind == "menuItem":
@@ -1537,6 +1548,8 @@ separator = _ui_command("separator")
 iconTextButton = _ui_command("iconTextButton")
 textScrollList = _ui_command("textScrollList")
 optionMenu = _ui_command("optionMenu")
+intSliderGrp = _ui_command("intSliderGrp")
+floatSliderGrp = _ui_command("floatSliderGrp")
 
 
 def _ui_exists_any(args: tuple[Any, ...], kwargs: dict[str, Any], kinds: set[str] | None) -> Any:
