@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import re
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from . import __version__
 from .errors import XceptionMayaError
 from .heads import RESIZE_FILTERS
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .manifest import Manifest
 
 
 class ProgressBar:
@@ -62,6 +69,24 @@ def _add_model_args(p: argparse.ArgumentParser, head: bool = True) -> None:
     )
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def _add_folder_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--recursive",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="look in sub-folders too (default: yes)",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--batch-size", type=int, default=8)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xception-maya",
@@ -77,6 +102,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--features", action="store_true", help="include the 2048-d features")
     p.add_argument("--json", action="store_true", help="print one JSON list, a record per image")
     p.add_argument("--report", type=Path, help="also write an HTML report with thumbnails")
+    p.add_argument("--batch-size", type=int, default=8)
+
+    p = sub.add_parser("tag", help="classify every image under a folder")
+    p.add_argument("folder", type=Path, metavar="DIR")
+    _add_model_args(p)
+    p.add_argument("--top-k", type=_positive, default=5, help="labels per image (default 5)")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=0.0,
+        help="keep only labels scoring at least T, 0 to 1 (default 0: the top-k)",
+    )
+    p.add_argument("--report", type=Path, help="also write an HTML report with thumbnails")
+    _add_folder_args(p)
+
+    p = sub.add_parser("similar", help="the images under a folder that look most like IMAGE")
+    p.add_argument("image", type=Path, metavar="IMAGE")
+    p.add_argument("folder", type=Path, metavar="DIR")
+    p.add_argument("-k", type=_positive, default=10, help="how many to list (default 10)")
+    _add_model_args(p, head=False)
+    _add_folder_args(p)
+
+    p = sub.add_parser("learn", help="learn a head from example images, one sub-folder per tag")
+    p.add_argument("folder", type=Path, metavar="DIR", help="one sub-folder of examples per tag")
+    p.add_argument("-o", "--output", type=Path, required=True, help="head file to write (.npz)")
+    p.add_argument("--name", help="head name (default: the output file's name without .npz)")
+    p.add_argument(
+        "--base-head",
+        help="take the input size and resize filter of this head (default: 299 bilinear)",
+    )
+    p.add_argument("--size", type=int, help="input side in pixels (overrides --base-head)")
+    p.add_argument("--resize", choices=RESIZE_FILTERS, help="resize filter (overrides --base-head)")
+    p.add_argument("--device", default="auto", help="auto (default), cpu, gpu, cuda, ...")
+    p.add_argument("--models", type=Path, help="models folder (default: the module's models/)")
+    p.add_argument(
+        "--install",
+        action="store_true",
+        help="also add the head to the models folder, to use it as --head NAME",
+    )
     p.add_argument("--batch-size", type=int, default=8)
 
     p = sub.add_parser("convert", help="convert Keras Xception weights to ONNX + head")
@@ -151,18 +215,287 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return 0 if all(r["error"] is None for r in records) else 1
 
 
-def print_table(records: list[dict[str, Any]], provider: str) -> None:
-    width = max([len("image")] + [len(Path(r["image"]).name) for r in records])
+def print_table(
+    records: list[dict[str, Any]],
+    provider: str,
+    *,
+    root: Path | None = None,
+    no_labels: str = "(no head: features only)",
+) -> None:
+    """Image, top label, score; images under ``root`` by their path inside it."""
+    names = [_display_name(r["image"], root) for r in records]
+    width = max([len("image")] + [len(n) for n in names])
     print(f"{'image':<{width}}  {'top label':<24} {'score':>6}")
-    for r in records:
-        name = Path(r["image"]).name
+    for name, r in zip(names, records, strict=True):
         if r["error"]:
             print(f"{name:<{width}}  error: {r['error']}")
         elif r["labels"]:
             print(f"{name:<{width}}  {r['labels'][0]:<24} {r['scores'][0]:>6.3f}")
         else:
-            print(f"{name:<{width}}  (no head: features only)")
+            print(f"{name:<{width}}  {no_labels}")
     print(f"({len(records)} images on {provider})", file=sys.stderr)
+
+
+def _display_name(image: str, root: Path | None) -> str:
+    path = Path(image)
+    if root is not None and path.is_relative_to(root):
+        return path.relative_to(root).as_posix()
+    return path.name
+
+
+def find_images(folder: Path, recursive: bool) -> list[Path]:
+    """The images of a folder for tag and similar; an empty or missing folder is an error."""
+    from .learn import IMAGE_EXTENSIONS, image_files
+
+    if not folder.is_dir():
+        raise XceptionMayaError(f"folder not found: {folder}")
+    found = image_files(folder, recursive)
+    if not found:
+        where = "under" if recursive else "directly in"
+        raise XceptionMayaError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) {where} {folder}")
+    return found
+
+
+def print_errors(failed: list[tuple[str, str]], total: int) -> None:
+    """The images that could not be read, at the end, on stderr (stdout may be JSON)."""
+    if not failed:
+        return
+    print(f"{len(failed)} of {_count(total, 'image')} could not be read:", file=sys.stderr)
+    for image, error in failed:
+        print(f"  {image}: {error}", file=sys.stderr)
+
+
+def cmd_tag(args: argparse.Namespace) -> int:
+    from .classifier import Classifier
+
+    paths = find_images(args.folder, args.recursive)
+    classifier = Classifier(
+        args.head,
+        device=args.device,
+        models_dir=args.models,
+        size=args.size,
+        resize=args.resize,
+        batch_size=args.batch_size,
+    )
+    results = classifier.classify(
+        paths, args.top_k, args.color_space, progress=ProgressBar("tagging")
+    )
+    records = [_above(r.record(), args.threshold) for r in results]
+    if args.json:
+        json.dump(records, sys.stdout, indent=1 if len(records) < 50 else None)
+        sys.stdout.write("\n")
+    else:
+        no_labels = (
+            f"(no label scores {args.threshold:g} or more)"
+            if classifier.head
+            else "(no head: features only)"
+        )
+        print_table(records, classifier.engine.provider, root=args.folder, no_labels=no_labels)
+    if args.report:
+        from .report import write_report
+
+        path = write_report(
+            records,
+            args.report,
+            title=f"xception-maya tag {args.folder}",
+            head=classifier.head.name if classifier.head else "none",
+            provider=classifier.engine.provider,
+        )
+        print(f"report: {path}", file=sys.stderr)
+    if classifier.engine.fallback:
+        print(f"xception-maya: warning: {classifier.engine.fallback}", file=sys.stderr)
+    failed = [(r["image"], r["error"]) for r in records if r["error"] is not None]
+    print_errors(failed, len(records))
+    return 1 if failed else 0
+
+
+def _above(record: dict[str, Any], threshold: float) -> dict[str, Any]:
+    """The record with only the labels scoring at least ``threshold`` (scores are sorted)."""
+    keep = sum(1 for score in record["scores"] if score >= threshold)
+    for key in ("labels", "scores", "indices"):
+        record[key] = record[key][:keep]
+    return record
+
+
+def cmd_similar(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .classifier import Classifier
+    from .similarity import most_similar
+
+    if not args.image.is_file():
+        raise XceptionMayaError(f"image not found: {args.image}")
+    query = args.image.resolve()
+    # The query itself is no answer, wherever it lies in the folder.
+    candidates = [p for p in find_images(args.folder, args.recursive) if p.resolve() != query]
+    if not candidates:
+        raise XceptionMayaError(f"no images other than {args.image} in {args.folder}")
+    classifier = Classifier(
+        "none",
+        device=args.device,
+        models_dir=args.models,
+        size=args.size,
+        resize=args.resize,
+        batch_size=args.batch_size,
+    )
+    features = classifier.features(
+        [args.image, *candidates], args.color_space, progress=ProgressBar("comparing")
+    )
+    query_features = features[0]
+    if isinstance(query_features, XceptionMayaError):
+        raise query_features
+    readable: list[tuple[Path, np.ndarray]] = []
+    failed: list[tuple[str, str]] = []
+    for path, f in zip(candidates, features[1:], strict=True):
+        if isinstance(f, XceptionMayaError):
+            failed.append((str(path), str(f)))
+        else:
+            readable.append((path, f))
+    found = []
+    if readable:
+        rows = np.stack([f for _, f in readable])
+        found = [(readable[i][0], s) for i, s in most_similar(query_features, rows, args.k)]
+    if args.json:
+        result = {
+            "query": str(args.image),
+            "similar": [{"image": str(p), "similarity": round(s, 6)} for p, s in found],
+            "errors": [{"image": image, "error": error} for image, error in failed],
+        }
+        print(json.dumps(result, indent=1))
+    else:
+        print(f"{'similarity':>10}  image")
+        for path, similarity in found:
+            print(f"{similarity:>10.4f}  {_display_name(str(path), args.folder)}")
+        print(
+            f"({len(readable)} images compared with {args.image.name} on "
+            f"{classifier.engine.provider})",
+            file=sys.stderr,
+        )
+    if classifier.engine.fallback:
+        print(f"xception-maya: warning: {classifier.engine.fallback}", file=sys.stderr)
+    print_errors(failed, len(candidates))
+    return 1 if failed else 0
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+# A head name becomes heads/NAME.npz and must not read as "none", "default" or a path.
+HEAD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def cmd_learn(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .classifier import NO_HEAD_RESIZE, NO_HEAD_SIZE, Classifier, resolve_head
+    from .learn import image_files, learn_from_folders
+    from .manifest import Manifest
+
+    if args.output.suffix != ".npz":
+        raise XceptionMayaError(f"the head file must end in .npz: {args.output}")
+    name = args.name or args.output.stem
+    if (
+        not HEAD_NAME.fullmatch(name)
+        or name.lower() in ("none", "default")
+        or name.endswith(".npz")
+    ):
+        raise XceptionMayaError(
+            f"head name {name!r}: use letters, digits, '_', '-' and '.', not 'none' or "
+            "'default'; choose one with --name"
+        )
+    manifest = Manifest.load(args.models)
+    if args.install:
+        _check_installable(manifest, name)
+    base = resolve_head(args.base_head, manifest) if args.base_head else None
+    size = args.size or (base.input_size if base else NO_HEAD_SIZE)
+    resize = args.resize or (base.resize if base else NO_HEAD_RESIZE)
+    classifier = Classifier(
+        "none",
+        device=args.device,
+        models_dir=args.models,
+        size=size,
+        resize=resize,
+        batch_size=args.batch_size,
+    )
+
+    # learn_from_folders reads the tag folders itself; count their images for the bar only.
+    tag_folders = [p for p in args.folder.iterdir() if p.is_dir()] if args.folder.is_dir() else []
+    total = sum(len(image_files(p)) for p in tag_folders if not p.name.startswith("."))
+    seen: set[Path] = set()
+    bar = ProgressBar("reading examples")
+
+    def extract(paths: list[Path]) -> np.ndarray:
+        features = classifier.features(paths)
+        seen.update(paths)  # a set: the one-by-one retries after a failure count once
+        bar(len(seen), total)
+        rows = []
+        for f in features:
+            if isinstance(f, XceptionMayaError):
+                raise f  # learn_from_folders retries one by one and lists the bad image
+            rows.append(f)
+        return np.stack(rows)
+
+    # The skipped images are listed below; learn's own warnings would say it twice.
+    learn_log = logging.getLogger("xception_maya.learn")
+    level = learn_log.level
+    learn_log.setLevel(logging.ERROR)
+    try:
+        head = learn_from_folders(
+            args.folder, extract, input_size=size, resize=resize, name=name, batch_size=32
+        )
+    finally:
+        learn_log.setLevel(level)
+    head.extra["backbone_sha256"] = classifier.manifest.backbone["sha256"]
+    head.extra["source"] = {"kind": "learned", "examples": str(args.folder)}
+    path = head.save(args.output)
+
+    counts: dict[str, int] = head.extra["examples_per_tag"]
+    per_tag: dict[str, float] = head.extra.get("holdout_per_tag") or {}
+    print(
+        f"learned head {name!r} from {args.folder}: {head.extra['trained_on']} examples, "
+        f"{size}px {resize}, on {classifier.engine.provider}"
+    )
+    width = max(len("tag"), *(len(tag) for tag in counts))
+    print(f"  {'tag':<{width}}  {'examples':>8}  {'held-out':>8}")
+    for tag, count in counts.items():
+        right = f"{per_tag[tag]:8.1%}" if tag in per_tag else f"{'-':>8}"
+        print(f"  {tag:<{width}}  {count:>8}  {right}")
+    accuracy = head.extra.get("holdout_accuracy")
+    if accuracy is None:
+        print(f"held-out accuracy: not measured ({head.extra.get('holdout_reason')})")
+    else:
+        scheme = head.extra["holdout_scheme"]
+        without = "it" if scheme == "leave-one-out" else "its fold"
+        print(
+            f"held-out accuracy: {accuracy:.1%} ({scheme}: each example tagged by a head "
+            f"trained without {without})"
+        )
+    skipped: list[dict[str, str]] = head.extra.get("skipped", [])
+    if skipped:
+        print(f"{_count(len(skipped), 'image')} left out (not learned from):")
+        for item in skipped:
+            print(f"  {item['image']}: {item['reason']}")
+    print(f"head: {path}")
+    if args.install:
+        from .convert import add_head
+
+        installed = add_head(manifest, head)
+        manifest.save()
+        print(f"installed: {installed} (use --head {name})")
+    if classifier.engine.fallback:
+        print(f"xception-maya: warning: {classifier.engine.fallback}", file=sys.stderr)
+    return 1 if skipped else 0
+
+
+def _check_installable(manifest: Manifest, name: str) -> None:
+    """Refuse to replace a converted head (the default model's) by a learned one."""
+    entry = manifest.heads.get(name)
+    if entry is not None and entry.get("source", {}).get("kind") != "learned":
+        raise XceptionMayaError(
+            f"the models folder already has a head {name!r} that was not learned; "
+            "choose another --name"
+        )
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
@@ -216,6 +549,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "classify": cmd_classify,
+    "tag": cmd_tag,
+    "similar": cmd_similar,
+    "learn": cmd_learn,
     "convert": cmd_convert,
     "setup": cmd_setup,
     "doctor": cmd_doctor,

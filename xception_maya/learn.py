@@ -97,6 +97,8 @@ def train_head(
         )
         extra["holdout_accuracy"] = result["accuracy"]
         extra["holdout_scheme"] = result["scheme"]
+        extra["holdout_per_tag"] = result["per_tag"]
+        extra["holdout_reason"] = result["reason"]  # why there is no accuracy, if there is none
     return Head(
         name=name,
         labels=tags,
@@ -176,10 +178,11 @@ def leave_one_out(
     return accuracy, predictions
 
 
-def image_files(folder: Path) -> list[Path]:
-    """Images under ``folder``, recursively, sorted; hidden files and folders are left out."""
+def image_files(folder: Path, recursive: bool = True) -> list[Path]:
+    """Images under ``folder`` (in its sub-folders too unless ``recursive`` is false), sorted;
+    hidden files and folders are left out."""
     found = []
-    for path in folder.rglob("*"):
+    for path in folder.rglob("*") if recursive else folder.iterdir():
         hidden = any(part.startswith(".") for part in path.relative_to(folder).parts)
         if not hidden and path.is_file() and path.suffix.lower() in IMAGE_EXTENSIONS:
             found.append(path)
@@ -387,7 +390,7 @@ def _fit_softmax(
 
 def _two_loop(grad: np.ndarray, steps: list[tuple[np.ndarray, np.ndarray, float]]) -> np.ndarray:
     """L-BFGS's inverse-Hessian estimate times ``grad``."""
-    q = grad.copy()
+    q: np.ndarray = grad.copy()
     alphas = []
     for s, y, rho in reversed(steps):
         alpha = rho * float(s @ q)
