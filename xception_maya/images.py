@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib
 import os
 import stat
 import warnings
@@ -399,10 +400,9 @@ def _decode_unidentified(name: str) -> _Decoded:
 def _openimageio() -> Any | None:
     # Optional: most Maya installs lack it. Cached so a missing module is searched for once.
     try:
-        import OpenImageIO  # type: ignore[import-not-found]  # optional, has no stubs here
+        return importlib.import_module("OpenImageIO")  # by name: typed the same installed or not
     except ImportError:
         return None
-    return OpenImageIO
 
 
 def _decode_with_openimageio(oiio: Any, name: str) -> _Decoded:
