@@ -19,6 +19,7 @@ from .heads import RESIZE_FILTERS
 if TYPE_CHECKING:
     import numpy as np
 
+    from .classifier import Classifier
     from .manifest import Manifest
 
 
@@ -178,24 +179,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def cmd_classify(args: argparse.Namespace) -> int:
+def classifier_from(
+    args: argparse.Namespace,
+    head: str | None,
+    size: int | None = None,
+    resize: str | None = None,
+) -> Classifier:
+    """The Classifier that a command's model options ask for."""
     from .classifier import Classifier
 
-    classifier = Classifier(
-        args.head,
+    return Classifier(
+        head,
         device=args.device,
         models_dir=args.models,
-        size=args.size,
-        resize=args.resize,
+        size=size or args.size,
+        resize=resize or args.resize,
         batch_size=args.batch_size,
     )
+
+
+def print_json(records: list[dict[str, Any]]) -> None:
+    json.dump(records, sys.stdout, indent=1 if len(records) < 50 else None)
+    sys.stdout.write("\n")
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    classifier = classifier_from(args, args.head)
     results = classifier.classify(
         args.images, args.top_k, args.color_space, progress=ProgressBar("classifying")
     )
     records = [r.record(with_features=args.features) for r in results]
     if args.json:
-        json.dump(records, sys.stdout, indent=1 if len(records) < 50 else None)
-        sys.stdout.write("\n")
+        print_json(records)
     else:
         print_table(records, classifier.engine.provider)
     if args.report:
@@ -266,24 +281,14 @@ def print_errors(failed: list[tuple[str, str]], total: int) -> None:
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
-    from .classifier import Classifier
-
     paths = find_images(args.folder, args.recursive)
-    classifier = Classifier(
-        args.head,
-        device=args.device,
-        models_dir=args.models,
-        size=args.size,
-        resize=args.resize,
-        batch_size=args.batch_size,
-    )
+    classifier = classifier_from(args, args.head)
     results = classifier.classify(
         paths, args.top_k, args.color_space, progress=ProgressBar("tagging")
     )
     records = [_above(r.record(), args.threshold) for r in results]
     if args.json:
-        json.dump(records, sys.stdout, indent=1 if len(records) < 50 else None)
-        sys.stdout.write("\n")
+        print_json(records)
     else:
         no_labels = (
             f"(no label scores {args.threshold:g} or more)"
@@ -320,7 +325,6 @@ def _above(record: dict[str, Any], threshold: float) -> dict[str, Any]:
 def cmd_similar(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .classifier import Classifier
     from .similarity import most_similar
 
     if not args.image.is_file():
@@ -330,14 +334,7 @@ def cmd_similar(args: argparse.Namespace) -> int:
     candidates = [p for p in find_images(args.folder, args.recursive) if p.resolve() != query]
     if not candidates:
         raise XceptionMayaError(f"no images other than {args.image} in {args.folder}")
-    classifier = Classifier(
-        "none",
-        device=args.device,
-        models_dir=args.models,
-        size=args.size,
-        resize=args.resize,
-        batch_size=args.batch_size,
-    )
+    classifier = classifier_from(args, "none")
     features = classifier.features(
         [args.image, *candidates], args.color_space, progress=ProgressBar("comparing")
     )
@@ -388,7 +385,7 @@ HEAD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 def cmd_learn(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .classifier import NO_HEAD_RESIZE, NO_HEAD_SIZE, Classifier, resolve_head
+    from .classifier import NO_HEAD_RESIZE, NO_HEAD_SIZE, resolve_head
     from .learn import image_files, learn_from_folders
     from .manifest import Manifest
 
@@ -410,14 +407,7 @@ def cmd_learn(args: argparse.Namespace) -> int:
     base = resolve_head(args.base_head, manifest) if args.base_head else None
     size = args.size or (base.input_size if base else NO_HEAD_SIZE)
     resize = args.resize or (base.resize if base else NO_HEAD_RESIZE)
-    classifier = Classifier(
-        "none",
-        device=args.device,
-        models_dir=args.models,
-        size=size,
-        resize=resize,
-        batch_size=args.batch_size,
-    )
+    classifier = classifier_from(args, "none", size, resize)
 
     # learn_from_folders reads the tag folders itself; count their images for the bar only.
     tag_folders = [p for p in args.folder.iterdir() if p.is_dir()] if args.folder.is_dir() else []
