@@ -652,3 +652,27 @@ def test_pixels_key_follows_values_and_shape():
     assert pixels_key(image.astype(np.float64)) != key
     view = np.asfortranarray(image)  # same values, other memory layout
     assert pixels_key(view) == key
+
+
+def test_large_images_are_decoded_reduced_when_the_size_needed_is_known(tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    blocks = rng.integers(0, 256, size=(40, 50, 3), dtype=np.uint8)
+    big = np.kron(blocks, np.ones((100, 100, 1), dtype=np.uint8))  # 4000 x 5000: 20 MP
+    for suffix in (".png", ".jpg"):
+        path = tmp_path / f"big{suffix}"
+        Image.fromarray(big).save(path, quality=95)
+        whole = images.load_image(path)
+        reduced = images.load_image(path, min_side=150)
+        assert whole.shape == (4000, 5000, 3)
+        assert min(reduced.shape[:2]) >= images.REDUCE_MARGIN * 150
+        assert reduced.size * 4 <= whole.size
+        # The same picture: block colours survive the reduction.
+        centre = reduced[reduced.shape[0] // 80, reduced.shape[1] // 100]
+        np.testing.assert_allclose(centre, blocks[0, 0] / 255, atol=0.03)
+
+
+def test_ordinary_images_are_read_whole_whatever_the_size_needed(tmp_path: Path) -> None:
+    path = tmp_path / "photo.png"
+    pixels = np.random.default_rng(8).integers(0, 256, size=(600, 800, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(path)
+    np.testing.assert_array_equal(images.load_image(path, min_side=150), images.load_image(path))

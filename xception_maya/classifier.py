@@ -113,7 +113,9 @@ class Classifier:
 
     def _prepare(self, source: Source, color_space: str | None) -> np.ndarray:
         pixels = (
-            source if isinstance(source, np.ndarray) else images.load_image(source, color_space)
+            source
+            if isinstance(source, np.ndarray)
+            else images.load_image(source, color_space, min_side=self.size)
         )
         return images.preprocess(pixels, self.size, self.resize)
 

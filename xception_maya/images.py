@@ -64,6 +64,12 @@ MAX_PIXELS: int = 2**27
 # no class. Black or white backgrounds look like content (night, studio product shots).
 BACKGROUND: tuple[float, float, float] = (0.5, 0.5, 0.5)
 
+# Images over this many pixels (an 8K texture is 67M) are decoded reduced when the caller
+# says what size it needs: a full-size float copy of one costs about a gigabyte, and four
+# are decoded at once. Below it, decoding is exact (the path Keras takes).
+REDUCE_ABOVE = 16_000_000
+REDUCE_MARGIN = 4  # keep at least 4x the model's input side, so resizing still filters well
+
 # The smallest input Xception's stride-32 stem and valid-padded convolutions accept.
 MIN_INPUT_SIZE = 71
 
@@ -138,18 +144,23 @@ class _Decoded(NamedTuple):
     is_float: bool  # float samples: scene-linear unless the colour space says otherwise
 
 
-def load_image(path: str | os.PathLike[str], color_space: str | None = None) -> np.ndarray:
+def load_image(
+    path: str | os.PathLike[str], color_space: str | None = None, *, min_side: int | None = None
+) -> np.ndarray:
     """Read an image file as (H, W, 3) float32 display-referred sRGB in [0, 1].
 
     ``color_space`` is Maya's name for how the file is encoded (see :data:`COLOR_SPACES`);
     ``None`` or ``""`` means sRGB for integer files and scene-linear for float files.
+    ``min_side``: the caller will resize to this side, so an image over
+    :data:`REDUCE_ABOVE` pixels may be decoded smaller (by a whole factor, keeping each side
+    at least ``REDUCE_MARGIN * min_side``); smaller images are always read whole.
     Raises :class:`ImageError` naming the file and the reason for anything unreadable.
     """
     name = os.fspath(path)
     encoding = _encoding(color_space)  # an unknown name fails before any file I/O
     _check_readable_file(name)
     try:
-        decoded = _decode(name)
+        decoded = _decode(name, min_side)
         return _to_display(decoded, encoding)
     except MemoryError:
         raise ImageError(_cannot(name, "not enough memory to decode it")) from None
@@ -290,7 +301,7 @@ def _check_pixel_count(name: str, width: int, height: int) -> None:
         )
 
 
-def _decode(name: str) -> _Decoded:
+def _decode(name: str, min_side: int | None = None) -> _Decoded:
     try:
         # catch_warnings is process-wide, but only silences the bomb warning for this open:
         # our own MAX_PIXELS check below makes the decision and gives the message.
@@ -308,6 +319,9 @@ def _decode(name: str) -> _Decoded:
     with image:
         _check_pixel_count(name, *image.size)
         integer_max = _integer_max(image)
+        keep = _kept_side(image, min_side)
+        if keep and image.format == "JPEG":
+            image.draft(None, (keep, keep))  # decode at 1/2, 1/4 or 1/8 scale: far cheaper
         try:
             image.load()
         except MemoryError:
@@ -319,7 +333,26 @@ def _decode(name: str) -> _Decoded:
                 _cannot(name, f"truncated or corrupt image data ({_reason(exc)})")
             ) from None
         upright = _apply_exif_orientation(image)
+        if keep:
+            upright = _reduced(upright, keep)
         return _pillow_pixels(name, upright, integer_max)
+
+
+def _kept_side(image: Image.Image, min_side: int | None) -> int | None:
+    """The smallest side worth decoding, for images large enough to reduce."""
+    if not min_side or image.width * image.height <= REDUCE_ABOVE:
+        return None
+    return REDUCE_MARGIN * min_side
+
+
+def _reduced(image: Image.Image, keep: int) -> Image.Image:
+    factor = min(image.size) // keep
+    if factor < 2:
+        return image
+    try:
+        return image.reduce(factor)  # box filter over whole blocks: no aliasing
+    except ValueError:  # a mode reduce() does not handle: read it whole
+        return image
 
 
 def _integer_max(image: Image.Image) -> int:
