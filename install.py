@@ -5,9 +5,9 @@ your modules folder, installs numpy, Pillow and onnxruntime into mayapy's user s
 the default model if ``models/`` lacks it, loads the plug-in and sets it to autoload. Running
 it again changes nothing. To undo it, in the Script Editor (Python)::
 
-    import xception_maya.install; xception_maya.install.uninstall()
+    import xception_maya.maya.install; xception_maya.maya.install.uninstall()
 
-The work is done by ``xception_maya/install.py``; this file only finds it.
+The work is done by ``xception_maya/maya/install.py``; this file only finds it.
 """
 
 from __future__ import annotations
@@ -23,6 +23,6 @@ def onMayaDroppedPythonFile(obj: object) -> bool:
         # Appended: Maya put this folder first on sys.path to import this file, and takes
         # sys.path[0] off again when the call returns.
         sys.path.append(root)
-    from xception_maya import install
+    from xception_maya.maya import install
 
     return install.on_drop()

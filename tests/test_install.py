@@ -1,4 +1,4 @@
-"""The drag-and-drop installer (xception_maya/install.py), driven with a fake ``cmds`` and a
+"""The drag-and-drop installer (xception_maya/maya/install.py), driven with a fake ``cmds`` and a
 fake subprocess runner, the module files, and the icons it relies on."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import pytest
 from PIL import Image
 
 from xception_maya import __version__
-from xception_maya import install as xi
 from xception_maya.manifest import BACKBONE_FILE, Manifest, sha256_of
+from xception_maya.maya import install as xi
 
 ROOT = Path(__file__).resolve().parent.parent
 ICONS = ROOT / "icons"
@@ -443,7 +443,7 @@ def test_uninstall_when_the_scene_still_uses_the_plugin(cmds: FakeCmds, tmp_path
 
 
 def test_the_installer_imports_no_maya() -> None:
-    code = "import sys, xception_maya.install; print(sorted(m for m in sys.modules if m == 'maya' or m.startswith('maya.')))"  # noqa: E501
+    code = "import sys, xception_maya.maya.install; print(sorted(m for m in sys.modules if m == 'maya' or m.startswith('maya.')))"  # noqa: E501
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     )

@@ -38,17 +38,17 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from . import __version__
-from .errors import ModelError, XceptionMayaError
-from .manifest import Manifest, default_models_dir
+from .. import __version__
+from ..errors import ModelError, XceptionMayaError
+from ..manifest import Manifest, default_models_dir
 
-ROOT = Path(__file__).resolve().parent.parent  # the module: plug-ins/, icons/, models/, ...
+ROOT = Path(__file__).resolve().parents[2]  # the module: plug-ins/, icons/, models/, ...
 MODULE_NAME = "xception-maya"
 MODULE_FILE = "xception-maya.mod"
 PLUGIN_NAME = "xception_classifier"
 # The first line of every module file this installer writes: uninstall() removes a file
 # only when it carries this line.
-MARKER = "# xception-maya: written by the drag-and-drop installer (xception_maya/install.py)."
+MARKER = "# xception-maya: written by the drag-and-drop installer (xception_maya/maya/install.py)."
 # What follows the "+" line in module.mod and in the module file written here. Maya adds the
 # module's plug-ins/, scripts/ and icons/ folders to MAYA_PLUG_IN_PATH, MAYA_SCRIPT_PATH (and
 # PYTHONPATH) and XBMLANGPATH by itself, icons with the %B Linux needs; only the package,
@@ -271,7 +271,7 @@ def module_file_text(
     version: str = __version__,
     header: Sequence[str] = (
         MARKER,
-        "# xception_maya.install.uninstall() removes this file. Comments stay above the '+'",
+        "# xception_maya.maya.install.uninstall() removes this file. Comments stay above the '+'",
         "# line: Maya reads a comment below it as a blank line, which ends the entry.",
     ),
 ) -> str:
