@@ -36,14 +36,14 @@ def load() -> Settings:
     """The saved settings; defaults for any never saved."""
     default = Settings()
 
-    def get(name: str, fallback: object) -> object:
+    def get(name: str, fallback: object) -> str:
         key = PREFIX + name
-        return cmds.optionVar(query=key) if cmds.optionVar(exists=key) else fallback
+        return str(cmds.optionVar(query=key) if cmds.optionVar(exists=key) else fallback)
 
-    device = str(get("device", default.device))
+    device = get("device", default.device)
     return Settings(
         device=device if device in DEVICES else default.device,
-        head=str(get("head", default.head)),
-        top_k=int(get("topK", default.top_k)),  # type: ignore[call-overload]
-        threshold=float(get("threshold", default.threshold)),  # type: ignore[arg-type]
+        head=get("head", default.head),
+        top_k=int(float(get("topK", default.top_k))),
+        threshold=float(get("threshold", default.threshold)),
     )
