@@ -11,9 +11,10 @@ import pytest
 
 from xception_maya import images
 from xception_maya.cache import FeatureCache
-from xception_maya.classifier import Classifier, resolve_head, top_k
+from xception_maya.classifier import Classifier, top_k
 from xception_maya.errors import ModelError
 from xception_maya.manifest import Manifest
+from xception_maya.registry import resolve_head
 
 
 @pytest.fixture

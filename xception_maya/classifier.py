@@ -19,8 +19,8 @@ from . import images
 from .cache import FeatureCache
 from .engine import Engine, get_engine
 from .errors import ModelError, XceptionMayaError
-from .heads import Head
 from .manifest import Manifest
+from .registry import resolve_head
 
 Source = str | os.PathLike[str] | np.ndarray  # a file, or (H, W, 3) display pixels in [0, 1]
 Progress = Callable[[int, int], None]  # (done, total)
@@ -55,22 +55,6 @@ class Prediction:
         return out
 
 
-def resolve_head(spec: str | os.PathLike[str] | None, manifest: Manifest) -> Head | None:
-    """``None``/"default": the manifest's default head; "none": no head; a path to a head
-    file; or the name of a head in the manifest."""
-    text = "" if spec is None else os.fspath(spec)
-    if text.lower() == "none":
-        return None
-    if text in ("", "default"):
-        if not manifest.default_head:
-            return None
-        text = manifest.default_head
-    path = Path(text).expanduser()
-    if path.suffix == ".npz" or path.is_file():
-        return Head.load(path)
-    return Head.load(manifest.head_path(text))
-
-
 def top_k(scores: np.ndarray, k: int) -> list[int]:
     k = max(1, min(int(k), scores.shape[-1]))
     order = np.argsort(-scores, kind="stable")  # ties keep class order
@@ -88,9 +72,14 @@ class Classifier:
         resize: str | None = None,
         cache: FeatureCache | None = None,
         batch_size: int = 8,
+        user_heads: str | os.PathLike[str] | None = None,
     ) -> None:
+        """``head``: see :mod:`xception_maya.registry`; ``user_heads``: the folder of heads
+        learned in Maya, found by name."""
         self.manifest = Manifest.load(models_dir)
-        self.head = resolve_head(head, self.manifest)
+        self.head = resolve_head(
+            head, self.manifest, user_heads=Path(user_heads) if user_heads else None
+        )
         self.engine: Engine = get_engine(self.manifest.backbone_path, device)
         self.size = size or (self.head.input_size if self.head else NO_HEAD_SIZE)
         self.resize = resize or (self.head.resize if self.head else NO_HEAD_RESIZE)

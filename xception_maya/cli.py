@@ -385,9 +385,10 @@ HEAD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 def cmd_learn(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .classifier import NO_HEAD_RESIZE, NO_HEAD_SIZE, resolve_head
+    from .classifier import NO_HEAD_RESIZE, NO_HEAD_SIZE
     from .learn import image_files, learn_from_folders
     from .manifest import Manifest
+    from .registry import resolve_head
 
     if args.output.suffix != ".npz":
         raise XceptionMayaError(f"the head file must end in .npz: {args.output}")

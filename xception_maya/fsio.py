@@ -1,0 +1,117 @@
+"""Writing files so that a kill at any moment leaves the old file or the new one, never half.
+
+Every file the product writes (models, heads, manifests, reports, indexes' side files) goes
+through :func:`write_atomic`: a temporary file in the same folder, flushed and fsynced, then
+``os.replace`` onto the target. ``os.replace`` is atomic on POSIX and on Windows (NTFS), but on
+Windows it fails while another process holds the target open; that is retried briefly and
+then reported as one clear error, with the old file intact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from .errors import XceptionMayaError
+
+TEMP_SUFFIX = ".partial"  # every temporary file of ours ends so, to be found and cleaned
+_REPLACE_TRIES = 20  # x 50 ms: a virus scanner or an indexer briefly holding the file
+
+
+def temp_path(target: Path) -> Path:
+    """A fresh temporary name beside ``target``: same folder, so the replace is atomic."""
+    return target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """Open a temporary file for writing; on success it replaces ``path``, on any error it
+    is removed and ``path`` is untouched."""
+    target = Path(path)
+    if target.is_dir():
+        raise XceptionMayaError(f"cannot write {target}: it is a folder")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path(target)
+    try:
+        with open(tmp, "xb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_folder(target.parent)
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> Path:
+    """Write ``data`` (text is UTF-8) to ``path`` atomically and return the path."""
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    with atomic_file(path) as f:
+        f.write(payload)
+    return Path(path)
+
+
+def write_atomic_with(path: str | os.PathLike[str], write: Callable[[BinaryIO], object]) -> Path:
+    """Atomically write what ``write(file)`` writes (numpy.savez, onnx.save, ...)."""
+    with atomic_file(path) as f:
+        write(f)
+    return Path(path)
+
+
+def replace(source: Path, target: Path) -> None:
+    """``os.replace``, retried while Windows reports the target busy."""
+    for attempt in range(_REPLACE_TRIES):
+        try:
+            os.replace(source, target)
+            return
+        except PermissionError as exc:
+            if os.name != "nt" or attempt == _REPLACE_TRIES - 1:
+                raise XceptionMayaError(
+                    f"cannot replace {target}: {exc.strerror or exc} (is it open in another "
+                    "program?); the previous file is unchanged"
+                ) from None
+            time.sleep(0.05)
+
+
+def clean_temp_files(folder: str | os.PathLike[str], older_than_s: float = 3600.0) -> list[Path]:
+    """Remove our temporary files left in ``folder`` (not recursive) by killed runs.
+
+    Only files older than ``older_than_s`` go, so a write in progress in another process is
+    never pulled from under it. Returns what was removed."""
+    removed: list[Path] = []
+    root = Path(folder)
+    if not root.is_dir():
+        return removed
+    now = time.time()
+    for path in root.glob(f".*{TEMP_SUFFIX}"):
+        try:
+            if now - path.stat().st_mtime >= older_than_s and path.is_file():
+                path.unlink()
+                removed.append(path)
+        except OSError:  # gone already, or held open on Windows: the next run tries again
+            continue
+    return removed
+
+
+def _fsync_folder(folder: Path) -> None:
+    # The rename itself is durable only once the folder is synced (POSIX); Windows has no
+    # folder handles to sync and makes the rename durable with the file.
+    if os.name == "nt":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
