@@ -59,9 +59,7 @@ def test_unknown_head_is_one_clear_line(
 ) -> None:
     code, _, err = run(["classify", "--head", "wood", str(samples[0])], capsys)
     assert code == 2
-    assert err.strip() == (
-        "xception-maya: error: unknown head 'wood'; the manifest has: kitchenware"
-    )
+    assert err.strip() == ("xception-maya: error: unknown head 'wood'; known heads: kitchenware")
 
 
 def test_unavailable_device(samples: list[Path], capsys: pytest.CaptureFixture[str]) -> None:

@@ -80,7 +80,7 @@ def test_convert_writes_a_checked_dynamic_onnx_model(tmp_path: Path) -> None:
     manifest = convert(keras2_file(tmp_path / "w.h5"), tmp_path / "out")
     model = onnx.load(str(manifest.backbone_path))
     onnx.checker.check_model(model)
-    assert model.opset_import[0].version == xception.OPSET == manifest.backbone["opset"]
+    assert model.opset_import[0].version == xception.OPSET == manifest.backbone.opset
     dims = model.graph.input[0].type.tensor_type.shape.dim
     assert [d.dim_param or d.dim_value for d in dims] == ["batch", 3, "height", "width"]
     ops = {n.op_type for n in model.graph.node}
@@ -193,7 +193,7 @@ def test_cli_convert_with_labels(tmp_path: Path, capsys: pytest.CaptureFixture[s
     )
     assert code == 0
     head = Manifest.load(tmp_path / "m").heads["mine"]
-    assert head["labels"][999] == "tag999" and head["resize"] == "bicubic"
+    assert head.labels[999] == "tag999" and head.preprocessing.resize == "bicubic"
     assert "head mine (default): 1000 classes" in capsys.readouterr().out
 
 

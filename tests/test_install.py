@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from xception_maya import __version__
-from xception_maya.manifest import BACKBONE_FILE, Manifest, sha256_of
+from xception_maya.manifest import BACKBONE_FILE, Manifest, ModelEntry, sha256_of
 from xception_maya.maya import install as xi
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,7 +131,7 @@ def make_models(path: Path) -> Path:
     """A models folder whose manifest verifies (a stand-in backbone, no heads)."""
     path.mkdir(parents=True, exist_ok=True)
     (path / BACKBONE_FILE).write_bytes(b"stand-in backbone")
-    Manifest(path, {"file": BACKBONE_FILE, "sha256": sha256_of(path / BACKBONE_FILE)}).save()
+    Manifest(path, ModelEntry(BACKBONE_FILE, sha256_of(path / BACKBONE_FILE))).save()
     return path
 
 

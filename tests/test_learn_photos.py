@@ -138,11 +138,13 @@ def test_learn_lists_unreadable_images_and_installs_by_name(
     assert "held-out accuracy: 66.7% (leave-one-out" in out
     assert "1 image left out (not learned from):" in out
     assert f"  {examples / 'cup' / 'broken.jpg'}: cannot read image" in out
-    assert f"installed: {models / 'heads' / 'dishes.npz'} (use --head dishes)" in out
+    installed = Manifest.load(models).head_path("dishes")
+    assert installed.parent == models / "heads" and installed.name.startswith("dishes-")
+    assert f"installed: {installed} (use --head dishes)" in out
 
     manifest = Manifest.load(models)
     assert manifest.default_head == "kitchenware", "a learned head is not made the default"
-    assert manifest.heads["dishes"]["labels"] == ["cup", "plate"]
+    assert manifest.heads["dishes"].labels == ("cup", "plate")
     assert manifest.verify() == []
     assert list(Manifest.load(models_dir).heads) == ["kitchenware"], "real models untouched"
 
@@ -154,7 +156,7 @@ def test_learn_lists_unreadable_images_and_installs_by_name(
 
     # Learning again replaces the learned head; a converted head is never replaced.
     code, _, _ = run([*args, "--install"], capsys)
-    assert code == 1 and Manifest.load(models).heads["dishes"]["input_size"] == 299
+    assert code == 1 and Manifest.load(models).heads["dishes"].preprocessing.size == 299
     code, _, err = run([*args, "--install", "--name", "kitchenware"], capsys)
     assert code == 2 and "already has a head 'kitchenware' that was not learned" in err
     code, _, err = run([*args, "--name", "none"], capsys)

@@ -17,6 +17,7 @@ from xception_maya import images
 from xception_maya.convert import convert
 from xception_maya.engine import Engine
 from xception_maya.heads import Head
+from xception_maya.manifest import Manifest
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 if os.environ.get("CI"):
@@ -75,8 +76,9 @@ def test_kitchenware_matches_keras(
     if size == 150:  # the saved model itself, untouched
         np.testing.assert_allclose(run_keras(keras_model, nhwc(x)), want_logits, atol=1e-5)
 
-    got_features = Engine(converted / "xception_backbone.onnx", "cpu").features(x)
-    got_logits = Head.load(converted / "heads" / "kitchenware.npz").logits(got_features)
+    installed = Manifest.load(converted)
+    got_features = Engine(installed.backbone_path, "cpu").features(x)
+    got_logits = Head.load(installed.head_path("kitchenware")).logits(got_features)
 
     assert np.abs(got_features - want_features).max() < TOLERANCE
     assert np.abs(got_logits - want_logits).max() < TOLERANCE

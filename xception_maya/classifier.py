@@ -18,8 +18,9 @@ import numpy as np
 from . import images
 from .cache import FeatureCache
 from .engine import Engine, get_engine
-from .errors import ModelError, XceptionMayaError
+from .errors import XceptionMayaError
 from .manifest import Manifest
+from .preprocessing import Preprocessing, check_size
 from .registry import resolve_head
 
 Source = str | os.PathLike[str] | np.ndarray  # a file, or (H, W, 3) display pixels in [0, 1]
@@ -80,11 +81,15 @@ class Classifier:
         self.head = resolve_head(
             head, self.manifest, user_heads=Path(user_heads) if user_heads else None
         )
-        self.engine: Engine = get_engine(self.manifest.backbone_path, device)
-        self.size = size or (self.head.input_size if self.head else NO_HEAD_SIZE)
-        self.resize = resize or (self.head.resize if self.head else NO_HEAD_RESIZE)
-        if self.resize not in images.RESIZE_FILTERS:
-            raise ModelError(f"resize {self.resize!r} is not one of {images.RESIZE_FILTERS}")
+        self.engine: Engine = get_engine(self.manifest.verified_backbone(), device)
+        self.preprocessing = Preprocessing(
+            check_size(size, "--size")
+            if size is not None
+            else (self.head.input_size if self.head else NO_HEAD_SIZE),
+            resize or (self.head.resize if self.head else NO_HEAD_RESIZE),
+        )
+        self.size = self.preprocessing.size
+        self.resize = self.preprocessing.resize
         self.cache = shared_cache if cache is None else cache
         self.batch_size = max(1, batch_size)
 
@@ -98,7 +103,7 @@ class Classifier:
             content = images.pixels_key(source)
         else:
             content = images.content_key(source)
-        return (content, self.manifest.backbone["sha256"], self.size, self.resize, color_space)
+        return (content, self.manifest.backbone.sha256, self.preprocessing.key, color_space)
 
     def _prepare(self, source: Source, color_space: str | None) -> np.ndarray:
         pixels = (

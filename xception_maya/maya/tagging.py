@@ -81,7 +81,7 @@ def tagged_with(clf: Classifier, texture: Texture) -> str:
     """What a tag depends on: the file's content key, the head and the backbone."""
     head = clf.head.name if clf.head else "none"
     key = images.content_key(texture.path) if texture.path else ""
-    return f"{key}|{head}|{clf.manifest.backbone['sha256'][:16]}|{clf.size}|{clf.resize}"
+    return f"{key}|{head}|{clf.manifest.backbone.sha256[:16]}|{clf.size}|{clf.resize}"
 
 
 class Progress:
