@@ -4,9 +4,9 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-# The build machines keep the CPU build of torch on disk; elsewhere pip uses PyPI alone.
-FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
-PIP := $(BIN)/python -m pip install -q --disable-pip-version-check $(FIND_LINKS)
+# pip's own configuration says where wheels come from (PIP_FIND_LINKS, PIP_EXTRA_INDEX_URL):
+# the oracle extra's torch is the CPU build where that configuration offers it.
+PIP := $(BIN)/python -m pip install -q --disable-pip-version-check
 
 .PHONY: demo test models lint typecheck bench clean
 

@@ -5,14 +5,17 @@ Shared by ``xception-maya doctor`` and the Maya "About / doctor" dialog.
 
 from __future__ import annotations
 
+import functools
 import platform
 import sys
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from . import __version__
 from .errors import XceptionMayaError
+from .heads import Head
 
 PACKAGES = ("numpy", "onnxruntime", "onnxruntime-gpu", "Pillow", "onnx", "h5py", "OpenImageIO")
 
@@ -28,7 +31,7 @@ def versions() -> dict[str, str]:
 
 
 def report(models_dir: str | Path | None = None, device: str = "auto") -> dict[str, Any]:
-    from .engine import available_providers, get_engine
+    from .engine import available_providers
     from .manifest import Manifest, default_models_dir
 
     info: dict[str, Any] = {
@@ -42,17 +45,40 @@ def report(models_dir: str | Path | None = None, device: str = "auto") -> dict[s
     problems: list[str] = []
     try:
         manifest = Manifest.load(models_dir)
-        info["heads"] = [
-            f"{n} ({len(h.labels)} classes{', default' if n == manifest.default_head else ''})"
-            for n, h in manifest.heads.items()
-        ]
-        problems += manifest.verify()
-        engine = get_engine(manifest.backbone_path, device)
-        info["device"] = device
-        info["running on"] = engine.provider
-        if engine.fallback:
-            problems.append(engine.fallback)
     except XceptionMayaError as exc:
-        problems.append(str(exc))
+        info["problems"] = [str(exc)]
+        return info
+    info["heads"] = [
+        f"{n} ({len(h.labels)} classes{', default' if n == manifest.default_head else ''})"
+        for n, h in manifest.heads.items()
+    ]
+    problems += manifest.verify()
+    for name in manifest.heads:
+        path = manifest.head_path(name)
+        problems += _check(f"head {name}", functools.partial(Head.load, path))
+    info["device"] = device
+    engine_problems = _check("backbone", lambda: _run_engine(manifest.backbone_path, device, info))
+    problems += engine_problems
     info["problems"] = problems
     return info
+
+
+def _run_engine(path: Path, device: str, info: dict[str, Any]) -> None:
+    from .engine import get_engine
+
+    engine = get_engine(path, device)
+    info["running on"] = engine.provider
+    if engine.fallback:
+        raise XceptionMayaError(engine.fallback)
+
+
+def _check(what: str, action: Callable[[], object]) -> list[str]:
+    """[] when ``action`` runs, else its one-line problem. doctor diagnoses broken installs,
+    so nothing it finds may become a traceback."""
+    try:
+        action()
+    except XceptionMayaError as exc:
+        return [f"{what}: {exc}"]
+    except Exception as exc:  # an unforeseen failure is a finding too
+        return [f"{what}: unexpected {type(exc).__name__}: {exc}"]
+    return []

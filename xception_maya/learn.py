@@ -31,7 +31,8 @@ from typing import Any
 import numpy as np
 
 from .errors import ImageError, ModelError, XceptionMayaError
-from .heads import RESIZE_FILTERS, Head
+from .heads import Head
+from .preprocessing import Preprocessing
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +78,7 @@ def train_head(
     features were extracted with. ``holdout=False`` skips the held-out estimate (which
     trains the model once per fold) and records ``holdout_accuracy: None``.
     """
-    if resize not in RESIZE_FILTERS:
-        raise ModelError(f"resize {resize!r} is not one of {RESIZE_FILTERS}")
-    if input_size < 71:
-        raise ModelError(f"input size {input_size} is below Xception's 71")
+    Preprocessing(input_size, resize)  # the same checks as every head
     x, names = _check_examples(features, labels)
     kernel, bias, tags = _train(x, names, l2=l2, max_iterations=max_iterations, balance=balance)
     counts = Counter(names)

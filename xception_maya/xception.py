@@ -17,12 +17,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import ModelError
+from .limits import MIN_INPUT_SIZE
 
 OPSET = 17  # onnxruntime >= 1.13 runs it: old enough for any Maya 2024+ Python
 IR_VERSION = 8  # the IR version that goes with opset 17; newer IRs are refused by older runtimes
 BN_EPSILON = 1e-3  # Keras's Xception batch norms
 FEATURES = 2048
-MIN_SIZE = 71
+MIN_SIZE = MIN_INPUT_SIZE
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def build_backbone(
     weights: Mapping[str, Sequence[np.ndarray]], *, name: str = "xception"
 ) -> object:
     """The backbone as an onnx.ModelProto: input ``images`` (N, 3, H, W) in [-1, 1],
-    output ``features`` (N, 2048). H and W are dynamic (>= 71)."""
+    output ``features`` (N, 2048). H and W are dynamic (>= MIN_SIZE)."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
