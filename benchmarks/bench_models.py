@@ -67,7 +67,7 @@ def sha_cost(models: Path) -> list[tuple[str, float, float]]:
 
 
 def leftovers(models: Path) -> list[Path]:
-    found = []
+    found: list[Path] = []
     for folder in (models, models / mf.HEADS_DIR):
         found += folder.glob(f".*{fsio.TEMP_SUFFIX}")
         found += folder.glob("*.tmp")
@@ -127,7 +127,9 @@ def sweep(
             child.wait()
             if not works(models, photo):
                 broken += 1
-            subprocess.run(command(models), env=ENV, check=True, capture_output=True)
+            rerun = subprocess.run(command(models), env=ENV, capture_output=True, text=True)
+            if rerun.returncode != 0:
+                raise SystemExit(f"{name}: the run after a kill failed:\n{rerun.stderr}")
             if leftovers(models):
                 dirty += 1
         return name, kills, broken, dirty, duration
