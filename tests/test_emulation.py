@@ -85,7 +85,7 @@ class ToyTag(om.MPxCommand):
     @staticmethod
     def syntax_creator():
         syntax = om.MSyntax()
-        syntax.addFlag("-t", "-tag", om.MSyntax.kString)
+        syntax.addFlag("-tag", "-tagName", om.MSyntax.kString)
         syntax.setObjectType(om.MSyntax.kSelectionList, 1)
         syntax.useSelectionAsDefault(True)
         syntax.enableQuery = True

@@ -12,6 +12,7 @@ import fnmatch
 import functools
 import importlib.util
 import os
+import types
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -1020,6 +1021,7 @@ def __getattr__(name: str) -> Callable[..., Any]:
         raise AttributeError(f"module 'maya.cmds' has no attribute '{name}'")
 
     def plugin_command(*args: Any, **kwargs: Any) -> Any:
+        _emulation.require_main_thread(name)
         current = om.COMMANDS.get(name)
         if current is None:
             raise maya_error(f'Cannot find procedure "{name}".')
@@ -1721,3 +1723,27 @@ def _save(image: Any, path: str, compression: str) -> None:
     fmt = _IMAGE_FORMATS[compression]
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     (image.convert("RGB") if fmt == "JPEG" else image).save(path, fmt)
+
+
+# --- the main-thread rule -----------------------------------------------------------------
+# Every command raises when called off the main thread (a compute() on an Evaluation
+# Manager worker thread, see _emulation.compute_on_worker_thread), as Maya's do.
+
+
+def _main_thread_only(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        _emulation.require_main_thread(fn.__name__)
+        return fn(*args, **kwargs)
+
+    return run
+
+
+for _name_, _value_ in list(globals().items()):
+    if (
+        not _name_.startswith("_")
+        and isinstance(_value_, types.FunctionType)
+        and _value_.__module__ == __name__
+    ):
+        globals()[_name_] = _main_thread_only(_value_)
+del _name_, _value_
