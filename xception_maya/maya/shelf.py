@@ -105,10 +105,13 @@ def _build_deferred() -> None:
 def _build() -> None:
     build_menu(mel_global("gMainWindow"))
     build_shelf(mel_global("gShelfTopLevel"))
-    if _state["exit_callback"] is None:
-        _state["exit_callback"] = om.MSceneMessage.addCallback(
-            om.MSceneMessage.kMayaExiting, _on_exit
-        )
+    previous = _state["exit_callback"]
+    if previous is not None:  # built again: one callback, not one per build
+        with contextlib.suppress(RuntimeError):
+            om.MMessage.removeCallback(previous)
+    _state["exit_callback"] = om.MSceneMessage.addCallback(
+        om.MSceneMessage.kMayaExiting, _on_exit
+    )
 
 
 def _on_exit(*_: object) -> None:

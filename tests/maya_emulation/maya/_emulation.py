@@ -151,31 +151,47 @@ SHELF_TOP = "MayaWindow|ShelfLayout"
 _MULTI_ARG_FLAGS = {"menuItem": 2}  # shelfButton flags taking several arguments per use
 
 
-def quit_maya(save_shelves_first: bool = False) -> None:
+QUIT_ORDERS = ("exit-first", "save-first", "crash")
+
+
+def quit_maya(how: str = "exit-first") -> None:
     """What quitting an interactive Maya does that outlives it: kMayaExiting callbacks run
-    and every shelf tab is written to ``<userShelfDir>/shelf_<name>.mel`` (Maya documents no
-    order between the two; ``save_shelves_first`` picks the other one). Loaded plug-ins are
-    forgotten without their uninitializePlugin (Maya documents no unload at exit either).
-    Nothing else survives: the UI and the queue of deferred calls are gone."""
+    and every shelf tab is written to ``<userShelfDir>/shelf_<name>.mel``. Maya documents no
+    order between the two: "exit-first" runs the callbacks first, "save-first" saves first;
+    "crash" does neither (shelves saved earlier, e.g. with Save All Shelves, stay). Loaded
+    plug-ins are forgotten without their uninitializePlugin (Maya documents no unload at
+    exit either). Nothing else survives: the UI, the callbacks and the deferred calls."""
     from maya import cmds
     from maya.api import OpenMaya as om
 
-    def exiting() -> None:
-        _dg.SCENE.fire(f"scene:{om.MSceneMessage.kMayaExiting}", None)
-
-    if not save_shelves_first:
-        exiting()
-    if not is_batch():
-        _save_shelves(cmds.internalVar(userShelfDir=True))
-    if save_shelves_first:
-        exiting()
+    if how not in QUIT_ORDERS:
+        raise ValueError(f"how must be one of {QUIT_ORDERS}")
+    steps = {
+        "exiting": lambda: _dg.SCENE.fire(f"scene:{om.MSceneMessage.kMayaExiting}", None),
+        "save": save_all_shelves,
+    }
+    order = {"exit-first": ("exiting", "save"), "save-first": ("save", "exiting")}.get(how, ())
+    for step in order:
+        steps[step]()
     for plugin in list(om.PLUGINS.values()):
         cmds._forget_plugin(plugin)
-    _dg.SCENE.callbacks.clear()
+    # Callbacks die with the session, but for the command-output ones: the test harness
+    # (maya_session) captures messages with one and outlives the emulated Maya.
+    for cid, (event, _key, _fn) in list(_dg.SCENE.callbacks.items()):
+        if event != "output":
+            del _dg.SCENE.callbacks[cid]
     UI.clear()
     UI_PARENT.update(layout="", menu="")
     with DEFERRED_LOCK:
         DEFERRED.clear()
+
+
+def save_all_shelves() -> None:
+    """Shelf Editor > Save All Shelves (and what quitting does): every tab to its file."""
+    from maya import cmds
+
+    if not is_batch():
+        _save_shelves(cmds.internalVar(userShelfDir=True))
 
 
 def start_maya() -> None:
@@ -195,8 +211,8 @@ def start_maya() -> None:
                 _load_shelf(match.group(1), os.path.join(folder, name))
 
 
-def restart_maya(save_shelves_first: bool = False) -> None:
-    quit_maya(save_shelves_first)
+def restart_maya(how: str = "exit-first") -> None:
+    quit_maya(how)
     start_maya()
 
 

@@ -1509,6 +1509,10 @@ def _ui(kind: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     count = sum(1 for e in UI.values() if e["type"] == kind) + 1
     name = names[0] if names else f"{kind}{count}"
     path = f"{parent}|{name}" if parent else name
+    while not names and path in UI:  # a generated name is unique, as Maya makes it
+        count += 1
+        name = f"{kind}{count}"
+        path = f"{parent}|{name}" if parent else name
     if path in UI:
         raise maya_error(f"{kind}: Object's name '{name}' is not unique.")
     UI[path] = {"type": kind, "parent": parent, "flags": {k: v for k, v in o.items()}}
