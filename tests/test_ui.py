@@ -612,7 +612,9 @@ def test_the_settings_window_saves_what_settings_load_reads(ui_maya: Session) ->
     actions.run("settings")  # shows what was saved
     assert cmds.optionMenu(settings_window.HEAD_MENU, q=True, value=True) == "kitchenware"
     assert cmds.intSliderGrp(settings_window.TOP_K_SLIDER, q=True, value=True) == 7
-    assert cmds.floatSliderGrp(settings_window.THRESHOLD_SLIDER, q=True, value=True) == pytest.approx(0.25)
+    assert cmds.floatSliderGrp(
+        settings_window.THRESHOLD_SLIDER, q=True, value=True
+    ) == pytest.approx(0.25)
     assert not ui_maya.messages.errors
 
 
