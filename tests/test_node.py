@@ -395,7 +395,7 @@ def test_loading_without_pillow_names_it_and_the_fix(
     assert "install.py" in message and "mayapy -m pip install --user" in message
     if maya.is_emulation:
         maya.cmds.unloadPlugin("xception_classifier")
-        with pytest.raises(RuntimeError, match="lacks Pillow. Drag .*install.py"):
+        with pytest.raises(RuntimeError, match=r"lacks Pillow\. Drag .*install\.py"):
             maya.cmds.loadPlugin(str(PLUGIN))
         monkeypatch.undo()
         maya.cmds.loadPlugin(str(PLUGIN))  # the fixture unloads it

@@ -109,9 +109,7 @@ def _build() -> None:
     if previous is not None:  # built again: one callback, not one per build
         with contextlib.suppress(RuntimeError):
             om.MMessage.removeCallback(previous)
-    _state["exit_callback"] = om.MSceneMessage.addCallback(
-        om.MSceneMessage.kMayaExiting, _on_exit
-    )
+    _state["exit_callback"] = om.MSceneMessage.addCallback(om.MSceneMessage.kMayaExiting, _on_exit)
 
 
 def _on_exit(*_: object) -> None:
