@@ -194,6 +194,40 @@ class Session:
     snapshot = staticmethod(scene_snapshot)
     compute_counter = staticmethod(compute_counter)
 
+    def idle(self) -> None:
+        """Let Maya run what waits for it to be idle (maya.utils.executeDeferred), as the
+        UI's event loop does between events. The emulation runs the queue only here."""
+        import maya.utils
+
+        maya.utils.processIdleEvents()
+
+    @contextlib.contextmanager
+    def compute_on_worker_thread(self) -> Iterator[None]:
+        """Every compute() on a worker thread, where commands, MEL and UI raise, as under the
+        Evaluation Manager in parallel mode. On real Maya the Evaluation Manager decides."""
+        if not self.is_emulation:
+            yield
+            return
+        from maya import _emulation
+
+        _emulation.compute_on_worker_thread(True)
+        try:
+            yield
+        finally:
+            _emulation.compute_on_worker_thread(False)
+
+    def restart(self, how: str = "exit-first") -> None:
+        """Quit Maya and start it again (emulation only: skips on real Maya). What survives
+        is what Maya keeps on disk: the shelves saved in the user's prefs. ``how``: see
+        ``_emulation.quit_maya`` ("exit-first", "save-first", "crash")."""
+        if not self.is_emulation:
+            import pytest
+
+            pytest.skip("restarting needs the emulation")
+        from maya import _emulation
+
+        _emulation.restart_maya(how)
+
     @contextlib.contextmanager
     def interactive(self) -> Iterator[None]:
         """Run the block as in an interactive Maya (UI, views, playblast); skip on batch Maya."""

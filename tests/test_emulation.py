@@ -85,7 +85,7 @@ class ToyTag(om.MPxCommand):
     @staticmethod
     def syntax_creator():
         syntax = om.MSyntax()
-        syntax.addFlag("-t", "-tag", om.MSyntax.kString)
+        syntax.addFlag("-tag", "-tagName", om.MSyntax.kString)
         syntax.setObjectType(om.MSyntax.kSelectionList, 1)
         syntax.useSelectionAsDefault(True)
         syntax.enableQuery = True
@@ -639,3 +639,91 @@ def test_session_helpers_need_no_real_maya_specifics() -> None:
     with maya_session() as session:
         snapshot = session.snapshot()
         assert snapshot["nodes"] == {} and snapshot["connections"] == set()
+
+
+def test_commands_mel_and_the_script_editor_raise_off_the_main_thread(maya: Session) -> None:
+    if not IS_EMULATION:
+        pytest.skip("what real Maya does off the main thread is not safe to try")
+    import threading
+
+    from maya import cmds, mel
+    from maya.api import OpenMaya as om
+
+    failures: list[str] = []
+
+    def work() -> None:
+        for call in (
+            lambda: cmds.ls(),
+            lambda: mel.eval("$tmp = $gMainWindow"),
+            lambda: om.MGlobal.displayWarning("no"),
+        ):
+            try:
+                call()
+            except RuntimeError as exc:
+                failures.append(str(exc))
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join()
+    assert len(failures) == 3 and all("main thread" in f for f in failures)
+    assert cmds.ls("time1") == ["time1"]  # the main thread may
+
+
+def test_execute_deferred_waits_for_idle(maya: Session) -> None:
+    import threading
+
+    from maya import utils
+
+    ran: list[str] = []
+    worker = threading.Thread(target=lambda: utils.executeDeferred(ran.append, "worker"))
+    worker.start()
+    worker.join()
+    utils.executeDeferred(ran.append, "main")
+    if IS_EMULATION:
+        assert ran == []
+    maya.idle()
+    assert ran == ["worker", "main"]
+
+
+def test_add_flag_enforces_the_flag_name_rule(maya: Session) -> None:
+    from maya.api import OpenMaya as om
+
+    syntax = om.MSyntax()
+    syntax.addFlag("-abc", "-abcd")
+    for short, long in (("-abcd", "-abcde"), ("-a", "-abc")):
+        with pytest.raises(RuntimeError):
+            syntax.addFlag(short, long)
+
+
+def test_set_result_takes_maya_types_only() -> None:
+    if not IS_EMULATION:
+        pytest.skip("setResult needs a command on real Maya")
+    from maya.api import OpenMaya as om
+
+    for good in (True, 3, 0.5, "x", ["a", "b"], [1, 2], []):
+        om.MPxCommand.setResult(good)
+    for bad in (None, {"a": 1}, ["a", 1], [True, 1.0], object()):
+        with pytest.raises(TypeError):
+            om.MPxCommand.setResult(bad)
+
+
+def test_shelves_persist_across_a_restart(maya: Session) -> None:
+    if not IS_EMULATION:
+        pytest.skip("restarting needs the emulation")
+    from maya import cmds, mel
+
+    with maya.interactive():
+        top = mel.eval("$tmp = $gShelfTopLevel")
+        tab = cmds.shelfLayout("Mine", parent=top)
+        command = "print(\"a \\\\ b\"); x = 'y'"
+        cmds.shelfButton(parent=tab, label="one", command=command, sourceType="python",
+                         menuItem=[("m", "print(1)")], menuItemPython=[0])  # fmt: skip
+        maya.restart("exit-first")
+        assert not cmds.window("anything", exists=True)
+        button = cmds.shelfLayout(f"{top}|Mine", q=True, childArray=True)[0]
+        path = f"{top}|Mine|{button}"
+        assert cmds.shelfButton(path, q=True, command=True) == command
+        assert cmds.shelfButton(path, q=True, label=True) == "one"
+        cmds.deleteUI(f"{top}|Mine", layout=True)
+        maya.restart("crash")  # no save: the file of the last quit is loaded again
+        assert cmds.shelfLayout(f"{top}|Mine", exists=True)

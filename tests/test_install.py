@@ -485,9 +485,9 @@ def test_every_listed_icon_is_a_transparent_png_of_its_size() -> None:
 
 
 def test_the_shelf_uses_only_icons_that_exist() -> None:
-    ui = (ROOT / "xception_maya" / "maya" / "ui.py").read_text()
-    used = set(re.findall(r'"(xception\w+\.png)"', ui))
-    assert used and used <= set(listed_icons())
+    actions = (ROOT / "xception_maya" / "maya" / "actions.py").read_text()
+    used = set(re.findall(r'"(xception\w+\.png)"', actions))
+    assert len(used) == 7 and used <= set(listed_icons())
 
 
 def test_the_icons_are_what_the_script_draws() -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +15,17 @@ from maya_session import Session
 
 from xception_maya import images
 from xception_maya.cli import main
-from xception_maya.maya import node as node_module
+from xception_maya.maya import classifiers, dependencies, framework
 
 pytestmark = pytest.mark.maya
+
+
+@pytest.fixture(autouse=True)
+def on_worker_thread(maya: Session) -> Iterator[None]:
+    """Every compute() here runs on a worker thread, where commands, MEL, UI and the Script
+    Editor raise, as under the Evaluation Manager in parallel mode."""
+    with maya.compute_on_worker_thread():
+        yield
 
 
 def file_node(maya: Session, path: Path | str) -> str:
@@ -30,7 +40,8 @@ def classifier_on(maya: Session, path: Path | str) -> str:
 
 
 def engine_runs() -> int:
-    return sum(c.engine.runs for c in node_module._classifiers.values())
+    engines = {id(c.engine): c.engine for c in classifiers.cached()}
+    return sum(e.runs for e in engines.values())
 
 
 def test_load_and_unload_register_and_remove_everything(maya: Session) -> None:
@@ -147,6 +158,9 @@ def assert_failed_cleanly(maya: Session, clf: str, reason: str) -> None:
     cmds.getAttr(f"{clf}.scores")  # evaluating again must not warn again
     cmds.setAttr(f"{clf}.topK", 3)
     cmds.getAttr(f"{clf}.scores")
+    if maya.is_emulation:  # compute only queued the warning for the main thread
+        assert not [w for w in maya.messages.warnings if clf in w]
+    maya.idle()
     warnings = [w for w in maya.messages.warnings if clf in w]
     assert len(warnings) == 1 and reason in warnings[0]
     assert not maya.messages.errors, "no exception may escape compute"
@@ -274,13 +288,139 @@ def test_capture_refuses_a_classifier_that_reads_a_file(maya: Session, samples: 
         maya.cmds.xceptionCapture(clf, viewport=True)
 
 
-def test_help_flags(maya: Session) -> None:
-    text = maya.cmds.xceptionCreate(help=True)
-    assert "-topK (-tk)" in text
-    assert "-viewport (-vp)" in maya.cmds.xceptionCapture(help=True)
+def test_help_flags_are_not_undoable_and_keep_the_selection(maya: Session) -> None:
+    cmds = maya.cmds
+    text = cmds.xceptionCreate(help=True)
+    assert "-topK (-tk) int" in text and "(default: 5)" in text
+    assert "-viewport (-vp)" in cmds.xceptionCapture(help=True)
+    texture = file_node(maya, "x.jpg")
+    cmds.select(texture)
+    cmds.flushUndo()
+    cmds.xceptionCreate(help=True)
+    assert cmds.undoInfo(q=True, undoQueueEmpty=True)
+    assert cmds.ls(selection=True) == [texture]
+
+
+def test_every_flag_follows_mayas_naming_rule() -> None:
+    from xception_maya.maya.plugin import COMMANDS
+
+    for command in COMMANDS:
+        for flag in (framework.HELP, *command.FLAGS):
+            assert 1 <= len(flag.short) <= 3 and len(flag.long) >= 4, (command.NAME, flag)
+            assert f"-{flag.long} (-{flag.short})" in command.help_text()
+    with pytest.raises(ValueError, match="naming rule"):
+        framework.Flag("t", "tag", str, "three letters are a short name")
+
+
+def test_a_failing_create_rolls_back_what_it_did(maya: Session, samples: list[Path]) -> None:
+    """The lambert passes the texture check (it has outColor), its classifier is created and
+    connected... then colorAtPoint refuses it: everything goes, nothing is queued for undo."""
+    cmds = maya.cmds
+    texture = file_node(maya, samples[0])
+    shader = cmds.shadingNode("lambert", asShader=True)
+    cmds.select(shader)
+    cmds.flushUndo()
+    before = maya.snapshot()
+    with pytest.raises(RuntimeError, match=r"^xceptionCreate: lambert\d+ cannot be sampled"):
+        cmds.xceptionCreate(texture, shader)
+    assert maya.snapshot() == before
+    assert cmds.undoInfo(q=True, undoQueueEmpty=True)
+    assert len(maya.messages.errors) == 1 and "\n" not in maya.messages.errors[0]
+
+
+def test_any_exception_rolls_back_and_is_one_line(
+    maya: Session, samples: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from xception_maya.maya import commands
+
+    def broken(modifier: object, node_name: str, pixels: object) -> None:
+        raise MemoryError("out of memory\nsecond line")
+
+    monkeypatch.setattr(commands, "write_pixels", broken)
+    cmds = maya.cmds
+    texture, checker = file_node(maya, samples[0]), cmds.shadingNode("checker", asTexture=True)
+    before = maya.snapshot()
+    with pytest.raises(RuntimeError) as raised:
+        cmds.xceptionCreate(texture, checker)
+    assert str(raised.value) == ("xceptionCreate: MemoryError: out of memory (nothing was changed)")
+    assert maya.snapshot() == before
+
+
+def test_capture_viewport_in_batch_is_one_line(maya: Session) -> None:
+    cmds = maya.cmds
+    if not cmds.about(batch=True):
+        pytest.skip("needs a batch session (mayapy)")
+    clf = cmds.createNode("xceptionClassifier")
+    with pytest.raises(RuntimeError) as raised:
+        cmds.xceptionCapture(clf, viewport=True)
+    assert str(raised.value) == (
+        "xceptionCapture: -viewport needs an interactive Maya with a viewport"
+    )
+
+
+def test_one_classifier_per_head_file_however_it_is_spelled(
+    maya: Session, models_dir: Path
+) -> None:
+    head_file = models_dir / "heads" / "kitchenware.npz"
+    spellings = ["", "default", "kitchenware", str(head_file)]
+    spellings += [
+        str(models_dir / "heads" / ("." + "/." * i) / "kitchenware.npz") for i in range(296)
+    ]
+    found = {id(classifiers.classifier_for(s, "cpu")) for s in spellings}
+    assert len(found) == 1
+    assert len(classifiers.cached()) <= classifiers.MAX_CLASSIFIERS
+
+
+def test_the_classifier_map_is_bounded(maya: Session, models_dir: Path, tmp_path: Path) -> None:
+    for i in range(classifiers.MAX_CLASSIFIERS + 3):
+        copy = tmp_path / f"head{i}.npz"
+        shutil.copy(models_dir / "heads" / "kitchenware.npz", copy)
+        classifiers.classifier_for(str(copy), "cpu")
+    assert len(classifiers.cached()) == classifiers.MAX_CLASSIFIERS
+
+
+def test_loading_without_pillow_names_it_and_the_fix(
+    maya: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = importlib.util.find_spec
+
+    def find_spec(name: str, *args: object) -> object:
+        return None if name == "PIL" else real(name, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    absent = dependencies.missing()
+    assert [r.name for r in absent] == ["Pillow"]
+    message = dependencies.load_error(absent, PLUGIN.parent.parent, "xception_classifier")
+    assert "\n" not in message and "lacks Pillow" in message
+    assert "install.py" in message and "mayapy -m pip install --user" in message
+    if maya.is_emulation:
+        maya.cmds.unloadPlugin("xception_classifier")
+        with pytest.raises(RuntimeError, match=r"lacks Pillow\. Drag .*install\.py"):
+            maya.cmds.loadPlugin(str(PLUGIN))
+        monkeypatch.undo()
+        maya.cmds.loadPlugin(str(PLUGIN))  # the fixture unloads it
 
 
 def test_display_pixels_round_trip_through_the_image_loader() -> None:
     values = np.linspace(0, 1, 2 * 3 * 3)
     image = images.pixels_to_image(values, 3, 2)
     assert image.shape == (2, 3, 3) and image[0, 0, 1] == pytest.approx(values[1])
+
+
+def test_compute_runs_where_maya_commands_raise(
+    maya: Session, samples: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker-thread mode is real: a compute that called a command would fail."""
+    if not maya.is_emulation:
+        pytest.skip("the Evaluation Manager decides where compute runs on real Maya")
+    from xception_maya.maya import node
+
+    real_resolve = node.texture_paths.resolve
+
+    def calls_a_command(pattern: str, frame: float) -> Path:
+        maya.cmds.about(batch=True)
+        return real_resolve(pattern, frame)
+
+    monkeypatch.setattr(node.texture_paths, "resolve", calls_a_command)
+    clf = classifier_on(maya, samples[0])
+    assert "main thread" in maya.cmds.getAttr(f"{clf}.status")

@@ -3,7 +3,7 @@ Editor template, on real interactive Maya or the emulation.
 
 UI needs an interactive session: ``with maya.interactive()`` (the ``ui_maya`` fixture) skips
 on batch Maya (mayapy). Modal dialogs (promptDialog) cannot be answered by a test, on any
-Maya: the tests replace ``ui._prompt``, the one function that shows them.
+Maya: the tests replace ``actions.prompt``, the one function that shows them.
 """
 
 from __future__ import annotations
@@ -18,7 +18,17 @@ from conftest import PLUGIN, ROOT
 from maya_session import Session
 
 from xception_maya.engine import available_providers
-from xception_maya.maya import settings, tagging, ui
+from xception_maya.maya import (
+    actions,
+    ae,
+    doctor_window,
+    feedback,
+    settings,
+    settings_window,
+    shelf,
+    tagging,
+    uikit,
+)
 
 pytestmark = pytest.mark.maya
 
@@ -78,12 +88,12 @@ def option_vars(maya: Session) -> Iterator[None]:
 @pytest.fixture
 def ui_maya(maya: Session) -> Iterator[Session]:
     """An interactive session; whatever the test built is removed afterwards."""
-    ui._warned.clear()
+    feedback._warned_once.clear()
     with maya.interactive():
         try:
             yield maya
         finally:
-            ui.uninstall()
+            shelf.uninstall()
 
 
 def file_node(maya: Session, path: Path | str) -> str:
@@ -108,7 +118,7 @@ def invoke(command: Any) -> None:
 
 def shelf_buttons(maya: Session) -> list[dict[str, Any]]:
     cmds = maya.cmds
-    path = ui.shelf_path()
+    path = shelf.shelf_path()
     assert path and cmds.shelfLayout(path, exists=True)
     found = []
     for child in cmds.shelfLayout(path, q=True, childArray=True) or []:
@@ -123,7 +133,7 @@ def shelf_buttons(maya: Session) -> list[dict[str, Any]]:
 
 
 def menu_path() -> str:
-    return f"{main_window()}|{ui.MENU}"
+    return f"{main_window()}|{shelf.MENU}"
 
 
 def menu_items(maya: Session) -> list[str]:
@@ -133,7 +143,7 @@ def menu_items(maya: Session) -> list[str]:
 
         path = menu_path()
         return [p for p, e in _emulation.UI.items() if e["parent"] == path]
-    names = maya.cmds.menu(ui.MENU, q=True, itemArray=True) or []
+    names = maya.cmds.menu(shelf.MENU, q=True, itemArray=True) or []
     return [f"{menu_path()}|{name}" for name in names]
 
 
@@ -183,7 +193,7 @@ def texts_in(maya: Session, window: str) -> list[tuple[str, str]]:
 
 
 class Recorder:
-    """Stands in for ui._command: records the plug-in commands an action runs."""
+    """Stands in for actions.command: records the plug-in commands an action runs."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
@@ -201,15 +211,15 @@ class Recorder:
 
 def test_install_builds_the_shelf_and_the_menu(ui_maya: Session) -> None:
     cmds = ui_maya.cmds
-    ui.install()
+    shelf.install()
     buttons = shelf_buttons(ui_maya)
     assert [b["label"] for b in buttons] == SHELF_LABELS
     assert {b["label"]: b["image"] for b in buttons} == SHELF_ICONS
     assert all(b["sourceType"] == "python" and b["annotation"] for b in buttons)
-    assert all(b["command"].startswith("import xception_maya.maya.ui as _xui") for b in buttons)
-    assert cmds.menu(ui.MENU, exists=True)
-    assert cmds.menu(ui.MENU, q=True, label=True) == "Xception"
-    assert cmds.menu(ui.MENU, q=True, tearOff=True)
+    assert all(b["command"].startswith(actions.SHELF_IMPORT) for b in buttons)
+    assert cmds.menu(shelf.MENU, exists=True)
+    assert cmds.menu(shelf.MENU, q=True, label=True) == "Xception"
+    assert cmds.menu(shelf.MENU, q=True, tearOff=True)
     assert menu_labels(ui_maya) == MENU_LABELS
     assert not cmds.menuItem(menu_item(ui_maya, "Make a set per tag"), q=True, checkBox=True)
     assert not ui_maya.messages.warnings and not ui_maya.messages.errors
@@ -217,7 +227,7 @@ def test_install_builds_the_shelf_and_the_menu(ui_maya: Session) -> None:
 
 def test_shelf_commands_are_strings_that_run(ui_maya: Session) -> None:
     """Shelves are saved to the user's prefs: the commands must be self-contained strings."""
-    ui.install()
+    shelf.install()
     classify = shelf_buttons(ui_maya)[0]["command"]
     assert isinstance(classify, str)
     invoke(classify)  # nothing selected: xceptionCreate says so, once
@@ -226,24 +236,24 @@ def test_shelf_commands_are_strings_that_run(ui_maya: Session) -> None:
 
 
 def test_install_twice_does_not_duplicate(ui_maya: Session) -> None:
-    ui.install()
-    ui.install()
+    shelf.install()
+    shelf.install()
     assert [b["label"] for b in shelf_buttons(ui_maya)] == SHELF_LABELS
     assert menu_labels(ui_maya) == MENU_LABELS
-    assert ui_maya.cmds.menu(ui.MENU, exists=True)
+    assert ui_maya.cmds.menu(shelf.MENU, exists=True)
 
 
 def test_uninstall_removes_what_install_built(ui_maya: Session) -> None:
     cmds = ui_maya.cmds
-    ui.install()
-    ui.run("doctor")
-    assert cmds.window(ui.DOCTOR_WINDOW, exists=True)
-    ui.uninstall()
-    path = ui.shelf_path()
+    shelf.install()
+    actions.run("doctor")
+    assert cmds.window(doctor_window.WINDOW, exists=True)
+    shelf.uninstall()
+    path = shelf.shelf_path()
     assert path and not cmds.shelfLayout(path, exists=True)
-    assert not cmds.menu(ui.MENU, exists=True)
-    assert not cmds.window(ui.DOCTOR_WINDOW, exists=True)
-    ui.uninstall()  # twice: nothing left to remove, no complaint
+    assert not cmds.menu(shelf.MENU, exists=True)
+    assert not cmds.window(doctor_window.WINDOW, exists=True)
+    shelf.uninstall()  # twice: nothing left to remove, no complaint
     assert not ui_maya.messages.warnings and not ui_maya.messages.errors
 
 
@@ -251,17 +261,73 @@ def test_a_shelf_we_did_not_create_keeps_the_users_buttons_and_stays(ui_maya: Se
     """A Xception shelf loaded from the user's prefs (Maya saves shelves when it quits):
     only our buttons are rebuilt, the user's own stay, and unloading leaves the shelf."""
     cmds = ui_maya.cmds
-    ui.uninstall()  # on real interactive Maya, loading the plug-in built ours already
+    shelf.uninstall()  # on real interactive Maya, loading the plug-in built ours already
     top = main_shelf_top()
-    shelf = cmds.shelfLayout(ui.SHELF, parent=top)
-    cmds.shelfButton(parent=shelf, label="mine", command="print('mine')", sourceType="python")
-    ui.install()
-    ui.install()
+    tab = cmds.shelfLayout(shelf.SHELF, parent=top)
+    cmds.shelfButton(parent=tab, label="mine", command="print('mine')", sourceType="python")
+    shelf.install()
+    shelf.install()
     labels = [b["label"] for b in shelf_buttons(ui_maya)]
     assert labels == ["mine", *SHELF_LABELS]
-    ui.uninstall()
-    assert cmds.shelfLayout(f"{top}|{ui.SHELF}", exists=True)
-    cmds.deleteUI(f"{top}|{ui.SHELF}", layout=True)
+    shelf.uninstall()
+    assert cmds.shelfLayout(f"{top}|{shelf.SHELF}", exists=True)
+    cmds.deleteUI(f"{top}|{shelf.SHELF}", layout=True)
+
+
+def xception_tab_exists(maya: Session) -> bool:
+    return bool(maya.cmds.shelfLayout(f"{main_shelf_top()}|{shelf.SHELF}", exists=True))
+
+
+@pytest.mark.parametrize("how", ["exit-first", "save-first"])
+def test_quitting_maya_saves_no_shelf_of_ours(ui_maya: Session, how: str) -> None:
+    """Maya saves every shelf tab to the prefs when it quits and loads them at start; in
+    either order of saving and our exit callback, nothing of ours is left for the start."""
+    shelf.install()  # what loading the plug-in in an interactive Maya does
+    ui_maya.restart(how)
+    assert not xception_tab_exists(ui_maya)
+    assert not shelf.saved_shelf_file().exists()
+    ui_maya.cmds.loadPlugin(str(PLUGIN))  # autoload at start; the fixture unloads it
+    assert [b["label"] for b in shelf_buttons(ui_maya)] == SHELF_LABELS
+
+
+def test_a_shelf_restored_from_the_prefs_is_rebuilt_then_removed(ui_maya: Session) -> None:
+    """Saved with Save All Shelves, then Maya crashed: the tab comes back at start. Loading
+    the plug-in replaces our buttons (not doubled); unloading it (install.uninstall()) takes
+    the tab and its file away, so the next start has no broken Xception shelf."""
+    from maya import _emulation
+
+    cmds = ui_maya.cmds
+    saved = shelf.saved_shelf_file()
+    shelf.install()
+    _emulation.save_all_shelves()
+    ui_maya.restart("crash")
+    assert xception_tab_exists(ui_maya) and saved.is_file()
+    cmds.loadPlugin(str(PLUGIN))
+    assert [b["label"] for b in shelf_buttons(ui_maya)] == SHELF_LABELS
+    cmds.unloadPlugin("xception_classifier")
+    assert not xception_tab_exists(ui_maya) and not saved.exists()
+    ui_maya.restart("crash")
+    assert not xception_tab_exists(ui_maya)
+    assert not ui_maya.messages.errors
+    cmds.loadPlugin(str(PLUGIN))  # the fixture unloads it
+
+
+def test_a_users_buttons_on_the_restored_tab_survive_an_unload(ui_maya: Session) -> None:
+    from maya import _emulation
+
+    cmds = ui_maya.cmds
+    shelf.install()
+    path = shelf.shelf_path()
+    cmds.shelfButton(parent=path, label="mine", command="print('mine')", sourceType="python")
+    _emulation.save_all_shelves()
+    ui_maya.restart("crash")
+    cmds.loadPlugin(str(PLUGIN))
+    assert [b["label"] for b in shelf_buttons(ui_maya)] == ["mine", *SHELF_LABELS]
+    cmds.unloadPlugin("xception_classifier")
+    assert [b["label"] for b in shelf_buttons(ui_maya)] == ["mine"]
+    assert shelf.saved_shelf_file().is_file()  # it holds the user's button; Maya rewrites it
+    cmds.deleteUI(path, layout=True)
+    cmds.loadPlugin(str(PLUGIN))  # the fixture unloads it
 
 
 def main_shelf_top() -> str:
@@ -274,10 +340,10 @@ def test_batch_mode_builds_nothing(maya: Session) -> None:
     cmds = maya.cmds
     if not cmds.about(batch=True):
         pytest.skip("needs a batch session (mayapy)")
-    ui.install()
-    assert not cmds.menu(ui.MENU, exists=True)
-    assert ui.shelf_path() is None  # no shelves in batch: $gShelfTopLevel is undeclared
-    ui.uninstall()
+    shelf.install()
+    assert not cmds.menu(shelf.MENU, exists=True)
+    assert shelf.shelf_path() is None  # no shelves in batch: $gShelfTopLevel is undeclared
+    shelf.uninstall()
     assert not maya.messages.warnings and not maya.messages.errors
 
 
@@ -286,13 +352,13 @@ def test_loading_the_plugin_interactively_builds_the_ui_and_unloading_removes_it
 ) -> None:
     cmds = ui_maya.cmds
     cmds.unloadPlugin("xception_classifier")
-    assert not cmds.menu(ui.MENU, exists=True)
+    assert not cmds.menu(shelf.MENU, exists=True)
     cmds.loadPlugin(str(PLUGIN))
-    assert cmds.menu(ui.MENU, exists=True)
+    assert cmds.menu(shelf.MENU, exists=True)
     assert [b["label"] for b in shelf_buttons(ui_maya)] == SHELF_LABELS
     cmds.unloadPlugin("xception_classifier")
-    assert not cmds.menu(ui.MENU, exists=True)
-    path = ui.shelf_path()
+    assert not cmds.menu(shelf.MENU, exists=True)
+    path = shelf.shelf_path()
     assert path and not cmds.shelfLayout(path, exists=True)
     cmds.loadPlugin(str(PLUGIN))  # the fixture unloads it
 
@@ -305,7 +371,7 @@ def test_a_ui_failure_never_fails_the_plugin_load_and_warns_once(
     def broken() -> None:
         raise RuntimeError("no shelves today")
 
-    monkeypatch.setattr(ui, "_build", broken)
+    monkeypatch.setattr(shelf, "_build", broken)
     for _ in range(2):
         cmds.unloadPlugin("xception_classifier")
         cmds.loadPlugin(str(PLUGIN))
@@ -329,7 +395,7 @@ def test_classify_selected_textures_creates_a_classifier_with_the_settings(
     settings.Settings(device="cpu", top_k=3).save()
     texture = file_node(ui_maya, samples[0])
     cmds.select(texture)
-    ui.install()
+    shelf.install()
     click(ui_maya, "Classify selected textures")
     created = cmds.ls(type="xceptionClassifier")
     assert len(created) == 1
@@ -345,7 +411,7 @@ def test_classify_selected_textures_creates_a_classifier_with_the_settings(
 def test_capture_viewport_makes_a_classifier_when_none_is_selected(ui_maya: Session) -> None:
     cmds = ui_maya.cmds
     cmds.select(clear=True)
-    ui.install()
+    shelf.install()
     click(ui_maya, "Capture viewport")
     created = cmds.ls(type="xceptionClassifier")
     assert len(created) == 1
@@ -366,7 +432,7 @@ def test_capture_viewport_with_two_classifiers_selected_warns(ui_maya: Session) 
     first = cmds.createNode("xceptionClassifier")
     second = cmds.createNode("xceptionClassifier")
     cmds.select(first, second)
-    ui.run("capture")
+    actions.run("capture")
     assert ui_maya.messages.warnings == [
         "Xception: Capture viewport: select one xceptionClassifier, or none to make a new one"
     ]
@@ -378,21 +444,21 @@ def test_tag_items_and_the_set_per_tag_checkbox(
 ) -> None:
     cmds = ui_maya.cmds
     calls = Recorder()
-    monkeypatch.setattr(ui, "_command", calls)
-    ui.install()
+    monkeypatch.setattr(actions, "command", calls)
+    shelf.install()
     click(ui_maya, "Tag scene")
     click(ui_maya, "Tag selected textures")
     checkbox = menu_item(ui_maya, "Make a set per tag")
     cmds.menuItem(checkbox, e=True, checkBox=True)  # what a click does to the check mark
     invoke(cmds.menuItem(checkbox, q=True, command=True))
-    assert cmds.optionVar(q=ui.SETS_VAR) == 1
+    assert cmds.optionVar(q=actions.SETS_VAR) == 1
     click(ui_maya, "Tag scene")
     assert calls.calls == [
         ("xceptionTag", (), {}),
         ("xceptionTag", (), {"selection": True}),
         ("xceptionTag", (), {"sets": True}),
     ]
-    ui.install()  # rebuilt: the check mark shows the saved choice
+    shelf.install()  # rebuilt: the check mark shows the saved choice
     assert cmds.menuItem(menu_item(ui_maya, "Make a set per tag"), q=True, checkBox=True)
 
 
@@ -401,9 +467,9 @@ def test_tag_selected_textures_tags_only_them_and_makes_sets(
 ) -> None:
     cmds = ui_maya.cmds
     chosen, other = file_node(ui_maya, samples[0]), file_node(ui_maya, samples[1])
-    cmds.optionVar(intValue=(ui.SETS_VAR, 1))
+    cmds.optionVar(intValue=(actions.SETS_VAR, 1))
     cmds.select(chosen)
-    ui.run("tagSelected")
+    actions.run("tagSelected")
     top = cmds.getAttr(f"{chosen}.{tagging.TOP_TAG}")
     assert top
     assert cmds.objExists(tagging.set_name(top))
@@ -416,17 +482,17 @@ def test_select_similar_takes_k_from_its_option(
 ) -> None:
     cmds = ui_maya.cmds
     calls = Recorder()
-    monkeypatch.setattr(ui, "_command", calls)
-    ui.install()
+    monkeypatch.setattr(actions, "command", calls)
+    shelf.install()
     click(ui_maya, "Select similar")
-    cmds.optionVar(intValue=(ui.SIMILAR_K_VAR, 3))
+    cmds.optionVar(intValue=(actions.SIMILAR_K_VAR, 3))
     click(ui_maya, "Select similar")
-    monkeypatch.setattr(ui, "_prompt", lambda *args: "7")
+    monkeypatch.setattr(actions, "prompt", lambda *args: "7")
     option_box = next(i for i in menu_items(ui_maya) if cmds.menuItem(i, q=True, optionBox=True))
     invoke(cmds.menuItem(option_box, q=True, command=True))
-    assert cmds.optionVar(q=ui.SIMILAR_K_VAR) == 7
+    assert cmds.optionVar(q=actions.SIMILAR_K_VAR) == 7
     assert [flags for _, _, flags in calls.calls] == [{"k": 5}, {"k": 3}, {"k": 7}]
-    monkeypatch.setattr(ui, "_prompt", lambda *args: "many")
+    monkeypatch.setattr(actions, "prompt", lambda *args: "many")
     invoke(cmds.menuItem(option_box, q=True, command=True))
     assert ui_maya.messages.warnings == [
         "Xception: Select similar options: 'many' is not a whole number"
@@ -446,14 +512,14 @@ def test_learn_tags_from_selection_labels_the_selected_textures(
         asked.append(message)
         return " wood "
 
-    monkeypatch.setattr(ui, "_prompt", prompt)
-    ui.install()
+    monkeypatch.setattr(actions, "prompt", prompt)
+    shelf.install()
     click(ui_maya, "Learn tags from selection...")
     assert asked == ["Tag for the 2 selected textures:"]
     assert [cmds.getAttr(f"{t}.{tagging.USER_TAG}") for t in textures] == ["wood", "wood"]
     assert not ui_maya.messages.errors and not ui_maya.messages.warnings
 
-    monkeypatch.setattr(ui, "_prompt", lambda *args: None)  # Cancel: nothing happens
+    monkeypatch.setattr(actions, "prompt", lambda *args: None)  # Cancel: nothing happens
     before = ui_maya.snapshot()
     click(ui_maya, "Learn tags from selection...")
     assert ui_maya.snapshot() == before
@@ -466,12 +532,12 @@ def test_learn_tags_from_selection_labels_the_selected_textures(
 
 def test_train_head_asks_for_a_name(ui_maya: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = Recorder()
-    monkeypatch.setattr(ui, "_command", calls)
-    monkeypatch.setattr(ui, "_prompt", lambda *args: "materials ")
-    ui.install()
+    monkeypatch.setattr(actions, "command", calls)
+    monkeypatch.setattr(actions, "prompt", lambda *args: "materials ")
+    shelf.install()
     click(ui_maya, "Train head from labelled textures...")
     assert calls.calls == [("xceptionLearn", (), {"name": "materials"})]
-    monkeypatch.setattr(ui, "_prompt", lambda *args: None)
+    monkeypatch.setattr(actions, "prompt", lambda *args: None)
     click(ui_maya, "Train head from labelled textures...")
     assert len(calls.calls) == 1
 
@@ -480,20 +546,20 @@ def test_a_failing_action_shows_one_line_and_does_not_raise(
     ui_maya: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     messages = ui_maya.messages
-    ui.run("classify")  # nothing selected: the command's own error line, nothing more
+    actions.run("classify")  # nothing selected: the command's own error line, nothing more
     assert len(messages.errors) == 1 and not messages.warnings
     messages.clear()
 
     def boom() -> None:
         raise ValueError("boom\nand a second line")
 
-    monkeypatch.setitem(ui.ACTIONS, "boom", ui.Action("Boom", "", "", boom))
-    ui.run("boom")
+    monkeypatch.setitem(actions.ACTIONS, "boom", actions.Action("Boom", "", "", boom))
+    actions.run("boom")
     assert messages.errors == ["Xception: Boom: boom"] and not messages.warnings
     messages.clear()
 
-    monkeypatch.setattr(ui.cmds, "xceptionTag", None, raising=False)  # as if not registered
-    ui.run("tag")
+    monkeypatch.setattr(actions.cmds, "xceptionTag", None, raising=False)  # as if not registered
+    actions.run("tag")
     assert messages.warnings == [
         "Xception: Tag scene: the xceptionTag command is missing: "
         "load the xception_classifier plug-in"
@@ -507,14 +573,16 @@ def test_a_failing_action_shows_one_line_and_does_not_raise(
 def test_head_choices_list_the_manifest_and_learned_heads(
     maya: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    names, note = ui.head_choices()
+    names, note = settings_window.head_choices()
     assert names == ["default", "kitchenware"] and note == ""
     folder = settings.user_heads_dir()
     folder.mkdir(parents=True)
-    (folder / "mine.npz").write_bytes(b"")
+    for name in ("mine", "none", "bad name"):  # the registry lists only valid names
+        (folder / f"{name}.npz").write_bytes(b"")
+    assert settings_window.head_choices()[0] == ["default", "kitchenware", "mine"]
     monkeypatch.setenv("XCEPTION_MAYA_MODELS", str(tmp_path / "nowhere"))
-    names, note = ui.head_choices("custom.npz")
-    assert names == ["default", "mine", "custom.npz"]
+    names, note = settings_window.head_choices("custom.npz")
+    assert names == ["default", "custom.npz"]  # without a backbone no head can run
     assert "no model manifest" in note
 
 
@@ -523,28 +591,30 @@ def test_the_settings_window_saves_what_settings_load_reads(ui_maya: Session) ->
     missing = [c for c in ("intSliderGrp", "floatSliderGrp") if not hasattr(cmds, c)]
     if missing:
         pytest.skip(f"the emulation has no {' or '.join(missing)} (asked for; see test_ui.py)")
-    ui.run("settings")
-    assert cmds.window(ui.SETTINGS_WINDOW, exists=True)
-    assert cmds.optionMenu(ui.DEVICE_MENU, q=True, value=True) == "auto"
+    actions.run("settings")
+    assert cmds.window(settings_window.WINDOW, exists=True)
+    assert cmds.optionMenu(settings_window.DEVICE_MENU, q=True, value=True) == "auto"
     heads = [
         cmds.menuItem(item, q=True, label=True)
-        for item in cmds.optionMenu(ui.HEAD_MENU, q=True, itemListLong=True)
+        for item in cmds.optionMenu(settings_window.HEAD_MENU, q=True, itemListLong=True)
     ]
     assert heads == ["default", "kitchenware"]
-    assert cmds.optionMenu(ui.HEAD_MENU, q=True, value=True) == "default"
-    assert cmds.intSliderGrp(ui.TOP_K_SLIDER, q=True, value=True) == 5
-    assert cmds.intSliderGrp(ui.TOP_K_SLIDER, q=True, maxValue=True) == 50
-    cmds.optionMenu(ui.DEVICE_MENU, e=True, value="cpu")
-    cmds.optionMenu(ui.HEAD_MENU, e=True, value="kitchenware")
-    cmds.intSliderGrp(ui.TOP_K_SLIDER, e=True, value=7)
-    cmds.floatSliderGrp(ui.THRESHOLD_SLIDER, e=True, value=0.25)
-    invoke(cmds.button(ui.SAVE_BUTTON, q=True, command=True))
+    assert cmds.optionMenu(settings_window.HEAD_MENU, q=True, value=True) == "default"
+    assert cmds.intSliderGrp(settings_window.TOP_K_SLIDER, q=True, value=True) == 5
+    assert cmds.intSliderGrp(settings_window.TOP_K_SLIDER, q=True, maxValue=True) == 50
+    cmds.optionMenu(settings_window.DEVICE_MENU, e=True, value="cpu")
+    cmds.optionMenu(settings_window.HEAD_MENU, e=True, value="kitchenware")
+    cmds.intSliderGrp(settings_window.TOP_K_SLIDER, e=True, value=7)
+    cmds.floatSliderGrp(settings_window.THRESHOLD_SLIDER, e=True, value=0.25)
+    invoke(cmds.button(settings_window.SAVE_BUTTON, q=True, command=True))
     assert settings.load() == settings.Settings("cpu", "kitchenware", 7, 0.25)
-    assert not cmds.window(ui.SETTINGS_WINDOW, exists=True)
-    ui.run("settings")  # shows what was saved
-    assert cmds.optionMenu(ui.HEAD_MENU, q=True, value=True) == "kitchenware"
-    assert cmds.intSliderGrp(ui.TOP_K_SLIDER, q=True, value=True) == 7
-    assert cmds.floatSliderGrp(ui.THRESHOLD_SLIDER, q=True, value=True) == pytest.approx(0.25)
+    assert not cmds.window(settings_window.WINDOW, exists=True)
+    actions.run("settings")  # shows what was saved
+    assert cmds.optionMenu(settings_window.HEAD_MENU, q=True, value=True) == "kitchenware"
+    assert cmds.intSliderGrp(settings_window.TOP_K_SLIDER, q=True, value=True) == 7
+    assert cmds.floatSliderGrp(
+        settings_window.THRESHOLD_SLIDER, q=True, value=True
+    ) == pytest.approx(0.25)
     assert not ui_maya.messages.errors
 
 
@@ -553,10 +623,10 @@ def test_the_settings_window_saves_what_settings_load_reads(ui_maya: Session) ->
 
 def test_the_doctor_window_lists_the_provider_that_runs(ui_maya: Session) -> None:
     cmds = ui_maya.cmds
-    ui.install()
+    shelf.install()
     click(ui_maya, "About / doctor...")
-    assert cmds.window(ui.DOCTOR_WINDOW, exists=True)
-    labels = [label for _, label in texts_in(ui_maya, ui.DOCTOR_WINDOW)]
+    assert cmds.window(doctor_window.WINDOW, exists=True)
+    labels = [label for _, label in texts_in(ui_maya, doctor_window.WINDOW)]
     running = [line for line in labels if line.startswith("running on: ")]
     assert len(running) == 1
     assert running[0].removeprefix("running on: ") in available_providers()
@@ -571,15 +641,15 @@ def test_the_doctor_window_highlights_problems(
 ) -> None:
     cmds = ui_maya.cmds
     monkeypatch.setenv("XCEPTION_MAYA_MODELS", str(tmp_path))
-    ui.run("doctor")
+    actions.run("doctor")
     problems = [
         (path, label)
-        for path, label in texts_in(ui_maya, ui.DOCTOR_WINDOW)
+        for path, label in texts_in(ui_maya, doctor_window.WINDOW)
         if "no model manifest" in label
     ]
     assert len(problems) == 1
     color = cmds.text(problems[0][0], q=True, backgroundColor=True)
-    assert list(color) == pytest.approx(list(ui.PROBLEM_COLOR), abs=0.01)
+    assert list(color) == pytest.approx(list(uikit.PROBLEM_COLOR), abs=0.01)
     assert not ui_maya.messages.errors
 
 
@@ -599,8 +669,8 @@ def test_the_ae_template_places_or_hides_every_attribute_once(maya: Session) -> 
     new, replace, attribute = custom[0]
     for proc in (new, replace):  # the procs -callCustom names are defined here
         assert re.search(rf"global proc {proc}\(string \$plug\)", text)
-    for function in re.findall(r"_xui\.(\w+)\(", text):  # and call what ui.py has
-        assert callable(getattr(ui, function))
+    for function in re.findall(r"_xae\.(\w+)\(", text):  # and call what ae.py has
+        assert callable(getattr(ae, function))
 
     clf = cmds.createNode("xceptionClassifier")
     own = set(cmds.listAttr(clf)) - set(cmds.listAttr(cmds.createNode("network")))
@@ -642,15 +712,15 @@ def test_the_ae_results_control_shows_the_top_labels_as_bars(
     cmds = ui_maya.cmds
     watched: list[tuple[str, str]] = []
     if not hasattr(cmds, "scriptJob"):  # the emulation has none: record what would be watched
-        monkeypatch.setattr(ui, "_watch", lambda layout, node: watched.append((layout, node)))
+        monkeypatch.setattr(ae, "watch", lambda layout, node: watched.append((layout, node)))
     first = cmds.xceptionCreate(file_node(ui_maya, samples[0]), topK=3)[0]
     second = cmds.xceptionCreate(file_node(ui_maya, samples[1]))[0]
     cmds.setAttr(f"{second}.enable", False)
 
     window = cmds.window()
     parent = cmds.columnLayout()  # stands in for the AE's layout
-    ui.ae_results_new(f"{first}.status")  # what AExceptionClassifierResultsNew calls
-    layout = f"{parent}|{ui.RESULTS_LAYOUT}"
+    ae.results_new(f"{first}.status")  # what AExceptionClassifierResultsNew calls
+    layout = f"{parent}|{ae.RESULTS_LAYOUT}"
     status, rows = results_rows(ui_maya, layout)
     labels, scores = cmds.getAttr(f"{first}.labels"), cmds.getAttr(f"{first}.scores")
     assert status.startswith("ok (") and status.endswith(" ms)")
@@ -659,11 +729,11 @@ def test_the_ae_results_control_shows_the_top_labels_as_bars(
     assert [r[2] for r in rows] == [f"{s:.1%}" for s in scores]
 
     cmds.setAttr(f"{first}.topK", 2)
-    ui._refresh_now(layout, first)  # what the attributeChange job runs, once idle
+    ae.refresh_now(layout, first)  # what the attributeChange job runs, once idle
     assert len(results_rows(ui_maya, layout)[1]) == 2
 
     cmds.setParent(parent)  # the AE shows another node: replace, in the same layout
-    ui.ae_results_replace(f"{second}.status")
+    ae.results_replace(f"{second}.status")
     assert results_rows(ui_maya, layout) == ("disabled", [])
     if watched:
         assert watched == [(layout, first), (layout, second)]

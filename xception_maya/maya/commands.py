@@ -1,8 +1,4 @@
-"""Commands that set classifiers up: ``xceptionCreate`` and ``xceptionCapture``.
-
-Each command does its scene changes through one MDGModifier, so undo and redo replay exactly
-what doIt did, and restores the selection it changed.
-"""
+"""Commands that set classifiers up: ``xceptionCreate`` and ``xceptionCapture``."""
 
 from __future__ import annotations
 
@@ -16,155 +12,65 @@ import numpy as np
 from maya import cmds
 
 from .. import images
-from ..errors import XceptionMayaError
-from . import node as node_module
-from .node import TYPE_NAME, classifier_for
+from .classifiers import classifier_for
+from .framework import (
+    Args,
+    CommandError,
+    Flag,
+    UndoableCommand,
+    depend_node,
+    node_type,
+    plug,
+    require_interactive,
+)
+from .node import MAX_TOP_K, TYPE_NAME
+from .settings import DEVICES
 
 FILE_NODE = "file"
 CAPTURE_MAX_SIDE = 512  # pixels kept from a viewport capture; the head resizes anyway
 
-
-class CommandError(Exception):
-    """A user error: shown as one line in the script editor, not as a traceback."""
-
-
-def depend_node(name: str) -> om.MObject:
-    selection = om.MSelectionList()
-    try:
-        selection.add(name)
-    except RuntimeError as exc:
-        raise CommandError(f"no node named {name!r}") from exc
-    return selection.getDependNode(0)
+HEAD = Flag("hd", "head", str, "head name or head file", "", shown="the manifest's default head")
+TOP_K = Flag("tk", "topK", int, f"labels to keep, 1..{MAX_TOP_K}", 5)
+DEVICE = Flag("dv", "device", str, " or ".join(DEVICES), "auto")
+VIEWPORT = Flag("vp", "viewport", bool, "the active viewport, as a one-frame offscreen playblast")
+TEXTURE = Flag("tx", "texture", str, "a texture node (or a network's last node), rasterized")
+SIZE = Flag("s", "size", int, "side of the texture raster", shown="the head's input size")
 
 
-def plug(node_name: str, attribute: str) -> om.MPlug:
-    fn = om.MFnDependencyNode(depend_node(node_name))
-    if not fn.hasAttribute(attribute):
-        raise CommandError(f"{node_name} has no attribute {attribute!r}")
-    found: om.MPlug = fn.findPlug(attribute, False)
-    return found
+def check_device(device: str) -> str:
+    if device not in DEVICES:
+        raise CommandError(f"device must be one of {', '.join(DEVICES)}")
+    return device
 
 
-def selected_names() -> list[str]:
-    return list(om.MGlobal.getActiveSelectionList().getSelectionStrings())
-
-
-class UndoableCommand(om.MPxCommand):
-    """doIt parses and builds ``self.modifier``; redo/undo replay it. Subclasses implement
-    ``build(args)`` returning the command's result; a CommandError becomes displayError."""
-
-    NAME = ""
-    HELP = ""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.modifier = om.MDGModifier()
-        self.selection_before = om.MSelectionList()
-        self.selection_after: om.MSelectionList | None = None
-        self.result: list[str] = []
-
-    def isUndoable(self) -> bool:
-        return True
-
-    def doIt(self, arg_list: om.MArgList) -> None:
-        try:
-            args = om.MArgDatabase(self.syntax(), arg_list)
-        except RuntimeError as exc:
-            raise RuntimeError(f"{self.NAME}: {exc}. See `{self.NAME} -help`.") from exc
-        if args.isFlagSet("-h"):
-            self.clearResult()
-            self.setResult(self.HELP)
-            return
-        self.selection_before = om.MGlobal.getActiveSelectionList()
-        try:
-            self.result = self.build(args)
-        except (CommandError, XceptionMayaError) as exc:
-            self.modifier.undoIt()  # leave the scene as it was
-            om.MGlobal.displayError(f"{self.NAME}: {exc}")
-            raise RuntimeError(f"{self.NAME}: {exc}") from None
-        self.redoIt()  # executes what build queued and not yet executed
-
-    def build(self, args: om.MArgDatabase) -> list[str]:
-        raise NotImplementedError
-
-    @classmethod
-    def syntax_creator(cls) -> om.MSyntax:
-        return cls.base_syntax()
-
-    def redoIt(self) -> None:
-        self.modifier.doIt()  # after an undo, MDGModifier.doIt replays every operation
-        if self.selection_after is not None:
-            om.MGlobal.setActiveSelectionList(self.selection_after)
-        self.clearResult()
-        self.setResult(self.result)
-
-    def undoIt(self) -> None:
-        self.modifier.undoIt()
-        om.MGlobal.setActiveSelectionList(self.selection_before)
-
-    @classmethod
-    def base_syntax(cls) -> om.MSyntax:
-        syntax = om.MSyntax()
-        syntax.addFlag("-h", "-help")
-        syntax.setObjectType(om.MSyntax.kStringObjects)
-        syntax.useSelectionAsDefault(True)
-        return syntax
-
-
-def flag_string(args: om.MArgDatabase, name: str, default: str) -> str:
-    return str(args.flagArgumentString(name, 0)) if args.isFlagSet(name) else default
-
-
-def flag_int(args: om.MArgDatabase, name: str, default: int) -> int:
-    return int(args.flagArgumentInt(name, 0)) if args.isFlagSet(name) else default
-
-
-def objects(args: om.MArgDatabase) -> list[str]:
-    """The named objects, else the selection."""
-    try:
-        named = list(args.getObjectStrings())
-    except RuntimeError:
-        named = []
-    return named or selected_names()
+def check_top_k(top_k: int) -> int:
+    if not 1 <= top_k <= MAX_TOP_K:
+        raise CommandError(f"topK must be between 1 and {MAX_TOP_K}")
+    return top_k
 
 
 class CreateCommand(UndoableCommand):
     NAME = "xceptionCreate"
-    HELP = """xceptionCreate [flags] [textureNode ...]
+    USAGE = "[flags] [textureNode ...]"
+    ABOUT = """
 Creates an xceptionClassifier for each file or texture node (default: the selection),
-connects it, selects the new classifiers and returns their names.
-  -head (-hd) string    head name or head file (default: the manifest's default head)
-  -topK (-tk) int       labels to keep, 1..50 (default 5)
-  -device (-dv) string  auto, cpu or gpu (default auto)
-  -help (-h)            this text
-A file node drives imageFile, colorSpace and frame; any other texture (checker, ramp, a
-network's last node) is rasterized to pixels with xceptionCapture -texture."""
+connects it, selects the new classifiers and returns their names. A file node drives
+imageFile, colorSpace and frame; any other texture (checker, ramp, a network's last node)
+is rasterized to pixels with colorAtPoint."""
+    FLAGS = (HEAD, TOP_K, DEVICE)
 
-    @classmethod
-    def syntax_creator(cls) -> om.MSyntax:
-        syntax = cls.base_syntax()
-        syntax.addFlag("-hd", "-head", om.MSyntax.kString)
-        syntax.addFlag("-tk", "-topK", om.MSyntax.kLong)
-        syntax.addFlag("-dv", "-device", om.MSyntax.kString)
-        return syntax
-
-    def build(self, args: om.MArgDatabase) -> list[str]:
-        textures = objects(args)
+    def build(self, args: Args) -> list[str]:
+        textures = args.objects()
         if not textures:
             raise CommandError("select file or texture nodes, or name them")
-        head = flag_string(args, "-hd", "")
-        top_k = flag_int(args, "-tk", 5)
-        device = flag_string(args, "-dv", "auto")
-        if device not in node_module.DEVICES:
-            raise CommandError(f"device must be one of {', '.join(node_module.DEVICES)}")
-        if not 1 <= top_k <= node_module.MAX_TOP_K:
-            raise CommandError(f"topK must be between 1 and {node_module.MAX_TOP_K}")
+        head = args.get(HEAD)
+        top_k = check_top_k(args.get(TOP_K))
+        device = check_device(args.get(DEVICE))
 
         created = []
         captures: list[tuple[str, str]] = []
         for texture in textures:
-            texture_obj = depend_node(texture)
-            texture_fn = om.MFnDependencyNode(texture_obj)
+            texture_fn = om.MFnDependencyNode(depend_node(texture))
             is_file = texture_fn.typeName == FILE_NODE
             if not is_file and not texture_fn.hasAttribute("outColor"):
                 raise CommandError(f"{texture} is not a file or texture node (no outColor)")
@@ -184,7 +90,7 @@ network's last node) is rasterized to pixels with xceptionCapture -texture."""
             if head:
                 self.modifier.newPlugValueString(plug(name, "head"), head)
             self.modifier.newPlugValueInt(plug(name, "topK"), top_k)
-            self.modifier.newPlugValueInt(plug(name, "device"), node_module.DEVICES.index(device))
+            self.modifier.newPlugValueInt(plug(name, "device"), DEVICES.index(device))
             created.append(name)
         for name, texture in captures:
             size = classifier_for(head, device).size
@@ -197,42 +103,33 @@ network's last node) is rasterized to pixels with xceptionCapture -texture."""
 
 class CaptureCommand(UndoableCommand):
     NAME = "xceptionCapture"
-    HELP = """xceptionCapture [flags] [classifier]
-Writes pixels to a classifier's pixels input (default: the selected classifier):
-  -viewport (-vp)        the active viewport, as a single-frame offscreen playblast
-  -texture (-tx) string  a texture node (or network's last node), rasterized with
-                         colorAtPoint at the classifier's input size
-  -size (-s) int         side of the texture raster (default: the head's input size)
-  -help (-h)             this text
-The classifier must not read a file (imageFile empty). Undo restores its previous pixels."""
+    USAGE = "[flags] [classifier]"
+    ABOUT = """
+Writes pixels to a classifier's pixels input (default: the selected classifier), from
+the viewport or from a texture. The classifier must not read a file (imageFile empty).
+Undo restores its previous pixels."""
+    FLAGS = (VIEWPORT, TEXTURE, SIZE)
 
-    @classmethod
-    def syntax_creator(cls) -> om.MSyntax:
-        syntax = cls.base_syntax()
-        syntax.addFlag("-vp", "-viewport")
-        syntax.addFlag("-tx", "-texture", om.MSyntax.kString)
-        syntax.addFlag("-s", "-size", om.MSyntax.kLong)
-        return syntax
-
-    def build(self, args: om.MArgDatabase) -> list[str]:
-        targets = [n for n in objects(args) if cmds.nodeType(n) == TYPE_NAME]
+    def build(self, args: Args) -> list[str]:
+        targets = [n for n in args.objects() if node_type(n) == TYPE_NAME]
         if len(targets) != 1:
             raise CommandError("name or select exactly one xceptionClassifier")
         target = targets[0]
-        if cmds.getAttr(f"{target}.imageFile"):
+        if plug(target, "imageFile").asString():
             raise CommandError(
                 f"{target} reads a file (imageFile is set); captured pixels are used only "
                 "by a classifier without one: create one with xceptionCreate on a texture"
             )
-        viewport, texture = args.isFlagSet("-vp"), flag_string(args, "-tx", "")
+        viewport, texture = args.get(VIEWPORT), args.get(TEXTURE, "")
         if viewport == bool(texture):
             raise CommandError("give exactly one of -viewport or -texture NODE")
         if texture:
-            head = cmds.getAttr(f"{target}.head") or ""
-            device = node_module.DEVICES[cmds.getAttr(f"{target}.device")]
-            size = flag_int(args, "-s", classifier_for(head, device).size)
+            head = plug(target, "head").asString()
+            device = DEVICES[plug(target, "device").asShort()]
+            size = args.get(SIZE, classifier_for(head, device).size)
             pixels = rasterize_texture(texture, size)
         else:
+            require_interactive("-viewport")
             pixels = capture_viewport()
         write_pixels(self.modifier, target, pixels)
         return [target]
@@ -256,10 +153,15 @@ def rasterize_texture(texture: str, size: int) -> np.ndarray:
         "outColor", node=texture, exists=True
     ):
         raise CommandError(f"{texture} is not a texture node with outColor")
+    if size < 1:
+        raise CommandError("the raster size must be at least 1")
     centres = (np.arange(size) + 0.5) / size
     us = np.tile(centres, size)
     vs = np.repeat(1.0 - centres, size)  # v grows upwards; rows go downwards
-    values = cmds.colorAtPoint(texture, output="RGB", coordU=us.tolist(), coordV=vs.tolist())
+    try:
+        values = cmds.colorAtPoint(texture, output="RGB", coordU=us.tolist(), coordV=vs.tolist())
+    except RuntimeError as exc:
+        raise CommandError(f"{texture} cannot be sampled: {exc}") from exc
     pixels = np.asarray(values, dtype=np.float64).reshape(size, size, 3)
     if cmds.colorManagementPrefs(query=True, cmEnabled=True):
         # Colour-managed scenes sample in the rendering space (ACEScg by default since 2022).

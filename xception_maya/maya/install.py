@@ -41,6 +41,7 @@ from typing import Any
 from .. import __version__
 from ..errors import ModelError, XceptionMayaError
 from ..manifest import Manifest, default_models_dir
+from .dependencies import BUILD, ONNXRUNTIME_BUILDS, RUNTIME, Requirement
 
 ROOT = Path(__file__).resolve().parents[2]  # the module: plug-ins/, icons/, models/, ...
 MODULE_NAME = "xception-maya"
@@ -66,27 +67,6 @@ class InstallError(XceptionMayaError):
 # --- what gets installed --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Requirement:
-    """A package the product imports, with the lowest version it works with (pyproject.toml)
-    and the distributions that provide it (onnxruntime comes in several builds)."""
-
-    name: str
-    minimum: str
-    provided_by: tuple[str, ...] = ()
-
-    @property
-    def distributions(self) -> tuple[str, ...]:
-        return self.provided_by or (self.name,)
-
-
-ONNXRUNTIME_BUILDS = ("onnxruntime", "onnxruntime-gpu", "onnxruntime-directml")
-RUNTIME = (
-    Requirement("numpy", "1.24"),
-    Requirement("Pillow", "10"),
-    Requirement("onnxruntime", "1.16", ONNXRUNTIME_BUILDS),
-)
-BUILD = (Requirement("onnx", "1.15"), Requirement("h5py", "3.9"))  # the `build` extra
 REQUIREMENTS = {r.name: r for r in (*RUNTIME, *BUILD)}
 PLATFORMS_WITH_CUDA_WHEELS = ("Windows", "Linux")  # onnxruntime-gpu has no macOS wheels
 

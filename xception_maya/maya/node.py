@@ -7,6 +7,10 @@ labels and scores, every class score as a connectable multi, and the 2048-d feat
 compute() never raises into Maya: a bad input gives empty outputs, the reason in ``status``
 and one warning per cause (not one per evaluation). The network runs only when the image or
 the model settings change; ``topK`` and the head re-read the feature cache.
+
+compute() may run on an Evaluation Manager worker thread, where Maya's commands, MEL and UI
+raise: it reads only its data block and calls only the core and API function sets; its
+warnings go through ``feedback.warn_from_any_thread`` (shown from the main thread).
 """
 
 from __future__ import annotations
@@ -21,17 +25,16 @@ import maya.api.OpenMaya as om
 import numpy as np
 
 from .. import images, texture_paths
-from ..classifier import Classifier
 from ..errors import XceptionMayaError
-from ..manifest import default_models_dir
-from . import settings
+from . import feedback
+from .classifiers import classifier_for
+from .settings import DEVICES
 
 TYPE_NAME = "xceptionClassifier"
 # Autodesk reserves 0x00000000-0x0007FFFF for site-internal plug-ins (no registration).
 # Scenes saved as .mb store this id; a studio whose ids clash sets XCEPTION_MAYA_TYPE_ID
 # (hex) once, before any scene with the node is saved. See README "Node type id".
 DEFAULT_TYPE_ID = 0x0007_0A00
-DEVICES = ("auto", "cpu", "gpu")
 MAX_TOP_K = 50
 
 
@@ -41,26 +44,6 @@ def type_id() -> om.MTypeId:
     if not 0 <= number <= 0x0007_FFFF:
         raise ValueError(f"XCEPTION_MAYA_TYPE_ID {value} is outside 0x0-0x7FFFF")
     return om.MTypeId(number)
-
-
-_classifiers: dict[tuple[str, str, str], Classifier] = {}
-
-
-def classifier_for(head: str, device: str) -> Classifier:
-    """One Classifier per (models folder, head, device), shared by every node; the engine
-    below it is shared per device and the feature cache per process. A head is a name in
-    the manifest, a name learned with xceptionLearn, or a path."""
-    key = (str(default_models_dir()), head, device)
-    found = _classifiers.get(key)
-    if found is None:
-        learned = settings.user_heads_dir() / f"{head}.npz"
-        spec = str(learned) if head and "/" not in head and learned.is_file() else head
-        found = _classifiers[key] = Classifier(spec or None, device=device)
-    return found
-
-
-def forget_classifiers() -> None:
-    _classifiers.clear()
 
 
 class XceptionClassifierNode(om.MPxNode):
@@ -253,7 +236,7 @@ class XceptionClassifierNode(om.MPxNode):
         if status != self._warned:
             self._warned = status
             name = om.MFnDependencyNode(self.thisMObject()).name()
-            om.MGlobal.displayWarning(f"{name}: {status}")
+            feedback.warn_from_any_thread(f"{name}: {status}")
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """What the plug-in registers, and unregisters on unload: node type, commands, the
-Evaluation Manager setting."""
+Evaluation Manager setting, the shelf and menu; and what it reads from Maya once, on the
+main thread, for compute() to use on any thread (the folder of learned heads)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import maya.api.OpenMaya as om
 from maya import cmds
 
 from .. import __version__
-from . import node, ui
+from . import classifiers, node, settings, shelf
 from .commands import COMMANDS as SETUP_COMMANDS
 from .tagging import TAGGING_COMMANDS
 
@@ -18,6 +19,7 @@ VENDOR = "xception-maya"
 
 def initialize(mobject: om.MObject) -> None:
     fn = om.MFnPlugin(mobject, VENDOR, __version__, "Any")
+    classifiers.configure(settings.user_heads_dir())
     done: list[str] = []
     try:
         fn.registerNode(
@@ -39,14 +41,14 @@ def initialize(mobject: om.MObject) -> None:
     except Exception:
         _unregister(fn, done)  # a half-loaded plug-in is worse than none
         raise
-    ui.install()  # shelf and menu, interactive Maya only; a UI failure is one warning
+    shelf.install()  # shelf and menu, interactive Maya only; a UI failure is one warning
 
 
 def uninitialize(mobject: om.MObject) -> None:
-    ui.uninstall()  # never raises
+    shelf.uninstall()  # never raises
     fn = om.MFnPlugin(mobject)
     _unregister(fn, [node.TYPE_NAME] + [c.NAME for c in COMMANDS])
-    node.forget_classifiers()
+    classifiers.forget()
 
 
 def _unregister(fn: om.MFnPlugin, names: list[str]) -> None:

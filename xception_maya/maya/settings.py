@@ -1,4 +1,7 @@
-"""User settings, kept in Maya's optionVars (saved with the user's preferences)."""
+"""User settings, kept in Maya's optionVars (saved with the user's preferences), and the
+devices a classifier can run on (the node's ``device`` enum, the Settings menu, the flags).
+
+Main thread only: everything here calls maya.cmds."""
 
 from __future__ import annotations
 

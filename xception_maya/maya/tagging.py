@@ -2,7 +2,9 @@
 
 Tags are written to attributes of the file nodes, all named ``xception...`` so they never
 collide with the user's own, and are undone with the command. The network runs only for
-textures whose file changed since they were last tagged with the same head.
+textures whose file changed since they were last tagged with the same head. Tag sets are
+object sets changed through the command's MDGModifier (node.message -> set.dnSetMembers[i],
+how Maya records a DG node's membership), so one undo reverts exactly what a run did.
 """
 
 from __future__ import annotations
@@ -18,17 +20,11 @@ from maya import cmds, mel
 from .. import images, learn, similarity, texture_paths
 from ..classifier import Classifier
 from ..errors import XceptionMayaError
-from . import settings
-from .commands import (
-    CommandError,
-    UndoableCommand,
-    depend_node,
-    flag_int,
-    flag_string,
-    objects,
-    plug,
-)
-from .node import classifier_for
+from ..names import validate_name
+from . import classifiers, settings
+from .classifiers import classifier_for
+from .commands import check_top_k
+from .framework import Args, CommandError, Flag, UndoableCommand, depend_node, node_type, plug
 
 TAGS = "xceptionTags"  # string array, best first
 SCORES = "xceptionScores"  # double array, one per tag
@@ -37,6 +33,7 @@ TOP_SCORE = "xceptionTopScore"
 TAGGED_WITH = "xceptionTaggedWith"  # what was classified: file key + head + model
 USER_TAG = "xceptionUserTag"  # the tag a user gave by hand, to learn from
 SET_PREFIX = "xceptionTag_"
+SET_MEMBERS = "dnSetMembers"  # where an object set lists its DG members
 CHUNK = 16  # textures per progress step: large enough to batch, small enough to cancel
 
 
@@ -128,50 +125,44 @@ def set_name(tag: str) -> str:
     return SET_PREFIX + (re.sub(r"\W+", "_", tag).strip("_") or "tag")
 
 
+SELECTION = Flag("sl", "selection", bool, "only the selected file nodes")
+TAG_HEAD = Flag("hd", "head", str, "head name or file", shown="Settings")
+TAG_TOP_K = Flag("tk", "topK", int, "tags per texture", shown="Settings")
+THRESHOLD = Flag(
+    "th", "threshold", float, "tags scoring below this are not written", shown="Settings"
+)
+SETS = Flag(
+    "st", "sets", bool, "also put each texture in the set of its top tag (xceptionTag_<tag>)"
+)
+FORCE = Flag("f", "force", bool, "classify again even the textures already tagged")
+
+
 class TagCommand(UndoableCommand):
     NAME = "xceptionTag"
-    HELP = """xceptionTag [flags] [fileNode ...]
+    USAGE = "[flags] [fileNode ...]"
+    ABOUT = """
 Classifies every file texture of the scene (or those named, or with -selection the
 selected ones) and writes its tags to attributes of the file node: xceptionTags,
 xceptionScores, xceptionTopTag, xceptionTopScore. A second run classifies only textures
 whose file changed. Unreadable textures are listed at the end. Esc cancels (tags written so
-far are kept, and undone with the command). Returns the tagged file nodes.
-  -selection (-sl)       only the selected file nodes
-  -head (-hd) string     head name or file (default: Settings)
-  -topK (-tk) int        tags per texture (default: Settings)
-  -threshold (-th) float tags scoring below this are not written (default: Settings)
-  -sets (-st)            also put each texture in the object set of its top tag
-                         (xceptionTag_<tag>), taking it out of its old one
-  -force (-f)            classify again even the textures already tagged
-  -help (-h)             this text"""
+far are kept, and undone with the command). With -sets a texture leaves its old tag set.
+Returns the tagged file nodes."""
+    FLAGS = (SELECTION, TAG_HEAD, TAG_TOP_K, THRESHOLD, SETS, FORCE)
+    SELECTION_DEFAULT = False
 
-    @classmethod
-    def syntax_creator(cls) -> om.MSyntax:
-        syntax = cls.base_syntax()
-        syntax.useSelectionAsDefault(False)
-        syntax.addFlag("-sl", "-selection")
-        syntax.addFlag("-hd", "-head", om.MSyntax.kString)
-        syntax.addFlag("-tk", "-topK", om.MSyntax.kLong)
-        syntax.addFlag("-th", "-threshold", om.MSyntax.kDouble)
-        syntax.addFlag("-st", "-sets")
-        syntax.addFlag("-f", "-force")
-        return syntax
-
-    def build(self, args: om.MArgDatabase) -> list[str]:
+    def build(self, args: Args) -> list[str]:
         prefs = settings.load()
-        head = flag_string(args, "-hd", prefs.head)
-        top_k = flag_int(args, "-tk", prefs.top_k)
-        threshold = (
-            float(args.flagArgumentDouble("-th", 0)) if args.isFlagSet("-th") else (prefs.threshold)
-        )
-        named = _named(args) or (objects(args) if args.isFlagSet("-sl") else None)
+        head = args.get(TAG_HEAD, prefs.head)
+        top_k = check_top_k(args.get(TAG_TOP_K, prefs.top_k))
+        threshold = args.get(THRESHOLD, prefs.threshold)
+        named = args.named() or (args.objects() if args.get(SELECTION) else None)
         textures = file_textures(named)
         if not textures:
             where = "selected" if named is not None else "in the scene"
             raise CommandError(f"no file textures {where}")
         clf = classifier_for(head, prefs.device)
-        outcome = self.tag(clf, textures, top_k, threshold, args.isFlagSet("-f"))
-        if args.isFlagSet("-st"):
+        outcome = self.tag(clf, textures, top_k, threshold, args.get(FORCE))
+        if args.get(SETS):
             self.queue_sets(outcome.tagged)
         report(outcome, len(textures))
         return outcome.tagged
@@ -233,29 +224,41 @@ far are kept, and undone with the command). Returns the tagged file nodes.
         m.newPlugValueString(plug(node, TAGGED_WITH), stamp)
 
     def queue_sets(self, nodes: list[str]) -> None:
-        """Each texture leaves its old tag set and joins the set of its top tag. Done as a
-        Python command in the modifier, so Maya's own undo of `sets` reverts it."""
-        self.modifier.doIt()
-        lines = ["from maya import cmds"]
+        """Each texture leaves the tag sets it is in and joins the set of its top tag,
+        created when missing."""
+        self.modifier.doIt()  # the tags are read back below
+        made: dict[str, om.MObject] = {}
         for node in nodes:
-            for old in cmds.listSets(object=node) or []:
-                if old.startswith(SET_PREFIX):
-                    lines.append(f"cmds.sets({node!r}, remove={old!r})")
-            top = cmds.getAttr(f"{node}.{TOP_TAG}")
-            if top:
-                name = set_name(top)
-                lines.append(f"cmds.objExists({name!r}) or cmds.sets(name={name!r}, empty=True)")
-                lines.append(f"cmds.sets({node!r}, addElement={name!r})")
-        script = "\n".join(lines)
-        self.modifier.pythonCommandToExecute(script)  # type: ignore[call-arg]  # the stubs omit its argument
+            message = plug(node, "message")
+            top = plug(node, TOP_TAG).asString()
+            wanted = set_name(top) if top else ""
+            already = False
+            for member in message.destinations():
+                owner = om.MFnDependencyNode(member.node())
+                if owner.typeName != "objectSet" or not owner.name().startswith(SET_PREFIX):
+                    continue
+                if owner.name() == wanted:
+                    already = True
+                else:
+                    self.modifier.disconnect(message, member)
+            if wanted and not already:
+                target = made.get(wanted) or self._tag_set(wanted)
+                made[wanted] = target
+                members = om.MFnDependencyNode(target).findPlug(SET_MEMBERS, False)
+                used = members.getExistingArrayAttributeIndices()
+                self.modifier.connect(
+                    message, members.elementByLogicalIndex(max(used, default=-1) + 1)
+                )
+            self.modifier.doIt()  # the next texture sees this one's element
 
-
-def _named(args: om.MArgDatabase) -> list[str] | None:
-    try:
-        named = list(args.getObjectStrings())
-    except RuntimeError:
-        return None
-    return named or None
+    def _tag_set(self, name: str) -> om.MObject:
+        """The object set of that name, created (through the modifier) when there is none."""
+        if cmds.objExists(name) and node_type(name) == "objectSet":
+            return depend_node(name)
+        created = self.modifier.createNode("objectSet")
+        self.modifier.renameNode(created, name)
+        self.modifier.doIt()
+        return created
 
 
 def _stored(node: str, attribute: str) -> str | None:
@@ -279,26 +282,25 @@ def report(outcome: Outcome, total: int) -> None:
         )
 
 
+COUNT = Flag("k", "count", int, "how many to select", 5)
+
+
 class SimilarCommand(UndoableCommand):
     NAME = "xceptionSimilar"
-    HELP = """xceptionSimilar [flags] [fileNode]
+    USAGE = "[flags] [fileNode]"
+    ABOUT = """
 Selects the file textures of the scene most similar to the given (or selected) one, by
 cosine similarity of the Xception features. Returns name, similarity pairs, most similar
-first (as strings: ["file4", "0.93", "file9", "0.88"]).
-  -k (-k) int    how many to select (default 5)
-  -help (-h)     this text"""
+first (as strings: ["file4", "0.93", "file9", "0.88"])."""
+    FLAGS = (COUNT,)
 
-    @classmethod
-    def syntax_creator(cls) -> om.MSyntax:
-        syntax = cls.base_syntax()
-        syntax.addFlag("-k", "-k", om.MSyntax.kLong)
-        return syntax
-
-    def build(self, args: om.MArgDatabase) -> list[str]:
-        query = [n for n in objects(args) if cmds.nodeType(n) == "file"]
+    def build(self, args: Args) -> list[str]:
+        query = [n for n in args.objects() if node_type(n) == "file"]
         if len(query) != 1:
             raise CommandError("name or select exactly one file texture")
-        k = flag_int(args, "-k", 5)
+        k = args.get(COUNT)
+        if k < 1:
+            raise CommandError("-count must be at least 1")
         prefs = settings.load()
         # The tagging classifier, so features computed by xceptionTag are reused.
         clf = classifier_for(prefs.head, prefs.device)
@@ -332,28 +334,24 @@ first (as strings: ["file4", "0.93", "file9", "0.88"]).
         return result
 
 
+TAG = Flag("tag", "tagName", str, "the tag", "")
+CLEAR = Flag("cl", "clear", bool, "remove the tag instead")
+
+
 class LabelCommand(UndoableCommand):
     NAME = "xceptionLabel"
-    HELP = """xceptionLabel -tag NAME [fileNode ...]
+    USAGE = "-tag NAME [fileNode ...]"
+    ABOUT = """
 Gives the named (or selected) file textures a tag of your own, in their xceptionUserTag
-attribute, for xceptionLearn to learn from. -clear removes it.
-  -tag (-t) string   the tag
-  -clear (-cl)       remove the tag instead
-  -help (-h)         this text"""
+attribute, for xceptionLearn to learn from. -clear removes it."""
+    FLAGS = (TAG, CLEAR)
 
-    @classmethod
-    def syntax_creator(cls) -> om.MSyntax:
-        syntax = cls.base_syntax()
-        syntax.addFlag("-t", "-tag", om.MSyntax.kString)
-        syntax.addFlag("-cl", "-clear")
-        return syntax
-
-    def build(self, args: om.MArgDatabase) -> list[str]:
-        nodes = [n for n in objects(args) if cmds.nodeType(n) == "file"]
+    def build(self, args: Args) -> list[str]:
+        nodes = [n for n in args.objects() if node_type(n) == "file"]
         if not nodes:
             raise CommandError("name or select file textures")
-        tag = "" if args.isFlagSet("-cl") else flag_string(args, "-t", "").strip()
-        if not tag and not args.isFlagSet("-cl"):
+        tag = "" if args.get(CLEAR) else args.get(TAG).strip()
+        if not tag and not args.get(CLEAR):
             raise CommandError("give a tag: xceptionLabel -tag wood")
         for node in nodes:
             _attribute(node, USER_TAG, "string", self.modifier)
@@ -363,30 +361,26 @@ attribute, for xceptionLearn to learn from. -clear removes it.
         return nodes
 
 
+HEAD_NAME = Flag("n", "name", str, "the head's name", "")
+
+
 class LearnCommand(UndoableCommand):
     NAME = "xceptionLearn"
-    HELP = """xceptionLearn -name NAME
+    USAGE = "-name NAME"
+    ABOUT = """
 Trains a head on the file textures you tagged with xceptionLabel (two tags at least) and
 saves it in your Maya folder (xception-maya/heads/NAME.npz). Prints the held-out accuracy.
 Set a classifier's head attribute (or the default head in Settings) to NAME to use it.
-Returns the head file and the held-out accuracy (-1 when it cannot be measured).
-  -name (-n) string  the head's name
-  -help (-h)         this text"""
+Returns the head file and the held-out accuracy (-1 when it cannot be measured)."""
+    FLAGS = (HEAD_NAME,)
+    OBJECTS = False
+    UNDOABLE = False  # writes a file, changes nothing in the scene
 
-    @classmethod
-    def syntax_creator(cls) -> om.MSyntax:
-        syntax = om.MSyntax()
-        syntax.addFlag("-h", "-help")
-        syntax.addFlag("-n", "-name", om.MSyntax.kString)
-        return syntax
-
-    def isUndoable(self) -> bool:
-        return False  # writes a file, changes nothing in the scene
-
-    def build(self, args: om.MArgDatabase) -> list[str]:
-        name = flag_string(args, "-n", "").strip()
-        if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
-            raise CommandError("give the head a name of letters, digits, _ . or -")
+    def build(self, args: Args) -> list[str]:
+        name = args.get(HEAD_NAME).strip()
+        if not name:
+            raise CommandError("give the head a name: xceptionLearn -name materials")
+        validate_name(name)  # the one rule: "none", "default" and the like are refused
         labelled = [
             t
             for t in file_textures()
@@ -415,7 +409,8 @@ Returns the head file and the held-out accuracy (-1 when it cannot be measured).
         head = learn.train_head(
             np.stack(rows), tags, name=name, input_size=clf.size, resize=clf.resize
         )
-        path = head.save(settings.user_heads_dir() / f"{name}.npz")
+        folder = classifiers.user_heads() or settings.user_heads_dir()
+        path = head.save(folder / f"{name}.npz")
         accuracy = head.extra.get("holdout_accuracy")
         shown = "not measurable (a tag has one example)" if accuracy is None else f"{accuracy:.0%}"
         om.MGlobal.displayInfo(

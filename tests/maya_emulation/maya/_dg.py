@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import struct
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -445,6 +446,7 @@ class Scene:
         self._next_callback = 1
         self._evaluating: set[PlugRef] = set()
         self.scene_name = ""
+        self.compute_on_worker = False  # _emulation.compute_on_worker_thread()
 
     # -- messages and callbacks --
     def emit(self, kind: int, text: str) -> None:
@@ -680,12 +682,32 @@ class Scene:
                 if node.timer_on:
                     node.timer_computes += 1
                 try:
-                    node.evaluate_hook(ref)
+                    self._run_compute(node.evaluate_hook, ref)
                 except Exception:  # Maya reports the error; the datablock value stands
                     self.emit(K_ERROR, traceback.format_exc().rstrip())
         finally:
             self._evaluating.discard(ref)
             node.set_clean(ref.attr, ref.index)
+
+    def _run_compute(self, hook: Callable[[PlugRef], Any], ref: PlugRef) -> None:
+        """On the calling thread, or (compute_on_worker) on a worker thread that the calling
+        thread waits for, as the Evaluation Manager runs a globally serialized node."""
+        if not self.compute_on_worker:
+            hook(ref)
+            return
+        failure: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                hook(ref)
+            except BaseException as exc:
+                failure.append(exc)
+
+        worker = threading.Thread(target=work, name="EvaluationManager worker")
+        worker.start()
+        worker.join()
+        if failure:
+            raise failure[0]
 
 
 def _compatible(a: Attr, b: Attr) -> bool:

@@ -12,6 +12,7 @@ import fnmatch
 import functools
 import importlib.util
 import os
+import types
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -1020,6 +1021,7 @@ def __getattr__(name: str) -> Callable[..., Any]:
         raise AttributeError(f"module 'maya.cmds' has no attribute '{name}'")
 
     def plugin_command(*args: Any, **kwargs: Any) -> Any:
+        _emulation.require_main_thread(name)
         current = om.COMMANDS.get(name)
         if current is None:
             raise maya_error(f'Cannot find procedure "{name}".')
@@ -1507,6 +1509,10 @@ def _ui(kind: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     count = sum(1 for e in UI.values() if e["type"] == kind) + 1
     name = names[0] if names else f"{kind}{count}"
     path = f"{parent}|{name}" if parent else name
+    while not names and path in UI:  # a generated name is unique, as Maya makes it
+        count += 1
+        name = f"{kind}{count}"
+        path = f"{parent}|{name}" if parent else name
     if path in UI:
         raise maya_error(f"{kind}: Object's name '{name}' is not unique.")
     UI[path] = {"type": kind, "parent": parent, "flags": {k: v for k, v in o.items()}}
@@ -1721,3 +1727,27 @@ def _save(image: Any, path: str, compression: str) -> None:
     fmt = _IMAGE_FORMATS[compression]
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     (image.convert("RGB") if fmt == "JPEG" else image).save(path, fmt)
+
+
+# --- the main-thread rule -----------------------------------------------------------------
+# Every command raises when called off the main thread (a compute() on an Evaluation
+# Manager worker thread, see _emulation.compute_on_worker_thread), as Maya's do.
+
+
+def _main_thread_only(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        _emulation.require_main_thread(fn.__name__)
+        return fn(*args, **kwargs)
+
+    return run
+
+
+for _name_, _value_ in list(globals().items()):
+    if (
+        not _name_.startswith("_")
+        and isinstance(_value_, types.FunctionType)
+        and _value_.__module__ == __name__
+    ):
+        globals()[_name_] = _main_thread_only(_value_)
+del _name_, _value_

@@ -16,6 +16,7 @@ _GLOBALS = {
 
 def eval(command: str) -> Any:
     """``$gMainProgressBar`` or ``$tmp = $gMainProgressBar``: the value; anything else fails."""
+    _emulation.require_main_thread("mel.eval")
     match = re.fullmatch(r"\s*(?:\$\w+\s*=\s*)?\$(\w+)\s*;?\s*", command)
     if match is None:
         raise RuntimeError(

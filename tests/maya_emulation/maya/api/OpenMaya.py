@@ -1307,6 +1307,30 @@ class MPxNode:
 
 
 _RESULT: list[Any] = [None]
+_RESULT_TYPES = (bool, int, float, str)
+
+
+def _display(kind: int, message: str) -> None:
+    """The Script Editor is UI: main thread only (Maya's output is not thread-safe)."""
+    _emulation.require_main_thread("MGlobal.display")
+    SCENE.emit(kind, str(message))
+
+
+def _checked_result(value: Any) -> Any:
+    """What MPxCommand.setResult accepts: bool, int, float or str, or a list of one of them
+    (Maya raises TypeError on anything else, e.g. None, a dict or a mixed list)."""
+    if isinstance(value, _RESULT_TYPES):
+        return value
+    if isinstance(value, (list, tuple, _MArray)):
+        items = list(value)
+        kinds = {bool if isinstance(v, bool) else type(v) for v in items}
+        if all(isinstance(v, _RESULT_TYPES) for v in items) and len(kinds) <= 1:
+            return items
+        raise TypeError(
+            "setResult: a list must hold values of one type (bool, int, float or str), "
+            f"got {sorted(k.__name__ for k in kinds)}"
+        )
+    raise TypeError(f"setResult: unsupported result type {type(value).__name__}")
 
 
 class MPxCommand:
@@ -1337,15 +1361,15 @@ class MPxCommand:
 
     @staticmethod
     def displayInfo(message: str) -> None:
-        SCENE.emit(_dg.K_INFO, str(message))
+        _display(_dg.K_INFO, message)
 
     @staticmethod
     def displayWarning(message: str, showLineNumber: bool = False) -> None:
-        SCENE.emit(_dg.K_WARNING, str(message))
+        _display(_dg.K_WARNING, message)
 
     @staticmethod
     def displayError(message: str, showLineNumber: bool = False) -> None:
-        SCENE.emit(_dg.K_ERROR, str(message))
+        _display(_dg.K_ERROR, message)
 
     @staticmethod
     def clearResult() -> None:
@@ -1353,10 +1377,11 @@ class MPxCommand:
 
     @staticmethod
     def setResult(value: Any) -> None:
-        _RESULT[0] = list(value) if isinstance(value, (list, tuple, _MArray)) else value
+        _RESULT[0] = _checked_result(value)
 
     @staticmethod
     def appendToResult(value: Any) -> None:
+        _checked_result(value)
         current = _RESULT[0]
         if current is None:
             _RESULT[0] = [value]
@@ -1398,6 +1423,13 @@ class MSyntax:
 
     def addFlag(self, shortName: str, longName: str, *argTypes: int) -> MSyntax:
         short, long = shortName.lstrip("-"), longName.lstrip("-")
+        # Maya's rule: "Short flags are three letters or less; long flags are four letters
+        # or more" (Maya SDK, Command plug-ins: Flags); addFlag fails otherwise.
+        if not 1 <= len(short) <= 3 or len(long) < 4:
+            raise maya_error(
+                f"(kInvalidParameter): flag '{shortName}'/'{longName}': short flags are three "
+                "letters or less, long flags four letters or more"
+            )
         if self._flag(short) or self._flag(long):
             raise maya_error(f"(kInvalidParameter): flag '{longName}' already exists")
         self._flags.append(_Flag(short, long, tuple(t for t in argTypes if t != MSyntax.kNoArg)))
@@ -2242,15 +2274,15 @@ class MGlobal:
 
     @staticmethod
     def displayInfo(msg: str) -> None:
-        SCENE.emit(_dg.K_INFO, str(msg))
+        _display(_dg.K_INFO, msg)
 
     @staticmethod
     def displayWarning(msg: str) -> None:
-        SCENE.emit(_dg.K_WARNING, str(msg))
+        _display(_dg.K_WARNING, msg)
 
     @staticmethod
     def displayError(msg: str) -> None:
-        SCENE.emit(_dg.K_ERROR, str(msg))
+        _display(_dg.K_ERROR, msg)
 
     @staticmethod
     def mayaState() -> int:
