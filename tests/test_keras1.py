@@ -61,9 +61,16 @@ def scaled_weights(spec: xception.LayerSpec, rng: np.random.Generator) -> list[n
     return out
 
 
-def keras1_file(path: Path, *, top: bool = True, seed: int = 0) -> Path:
+def keras1_file(
+    path: Path,
+    *,
+    top: bool = True,
+    seed: int = 0,
+    backbone: dict[str, list[np.ndarray]] | None = None,
+) -> Path:
     """Xception weights in Keras 1's layout, layers listed in Keras's ``model.layers`` order
-    with the weightless ones (activations, poolings, merges) between them."""
+    with the weightless ones (activations, poolings, merges) between them. ``backbone``:
+    these weights (keyed as ``xception.LAYERS``) instead of random ones."""
     rng = np.random.default_rng(seed)
     names = keras1_names()
     counters: dict[str, int] = {}
@@ -76,7 +83,7 @@ def keras1_file(path: Path, *, top: bool = True, seed: int = 0) -> Path:
     layers = [weightless("input")]
     for spec in keras_weights.KERAS_LAYER_ORDER:
         name = names[spec.name]
-        arrays = scaled_weights(spec, rng)
+        arrays = scaled_weights(spec, rng) if backbone is None else backbone[spec.name]
         pairs = zip(params[spec.kind], arrays, strict=True)
         layers.append((name, [(f"{name}_{p}:0", a) for p, a in pairs]))
         if spec.kind == "bn":

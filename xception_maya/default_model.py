@@ -76,7 +76,7 @@ def is_current(models_dir: Path) -> bool:
         manifest = mf.Manifest.load(models_dir)
     except ModelError:
         return False
-    source = manifest.backbone.get("source", {})
+    source = manifest.heads.get(HEAD_NAME, {}).get("source", {})  # the backbone may be ImageNet's
     return (
         source.get("wheel_sha256") == WHEEL_SHA256
         and HEAD_NAME in manifest.heads
