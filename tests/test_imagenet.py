@@ -39,6 +39,7 @@ class Origin:
     files: dict[str, bytes] = field(default_factory=dict)
     ranges: bool = True  # honour Range requests
     drop_next: int = 0  # requests still to cut off half way
+    wrong_ranges: bool = False  # answer a Range with another part (from byte 0)
     requests: list[tuple[str, str | None]] = field(default_factory=list)  # (path, Range)
     url: str = ""
 
@@ -65,7 +66,7 @@ def _handler(origin: Origin, proxy: bool) -> type[http.server.BaseHTTPRequestHan
                 return
             start = 0
             if wanted and origin.ranges and not proxy:
-                start = int(wanted.removeprefix("bytes=").rstrip("-"))
+                start = 0 if origin.wrong_ranges else int(wanted[6:].rstrip("-"))
                 if start >= len(body):
                     self.send_error(416)
                     return
@@ -187,6 +188,14 @@ def test_a_stale_partial_file_is_fetched_again_from_the_start(
 ) -> None:
     dest = tmp_path / "w.bin"
     download.partial_path(dest).write_bytes(b"x" * 1000)  # from another version of the file
+    assert download.download(origin.url + "/w.bin", dest, SHA).read_bytes() == PAYLOAD
+    assert [r for _, r in origin.requests] == ["bytes=1000-", None]
+
+
+def test_a_part_other_than_asked_is_not_appended(origin: Origin, tmp_path: Path) -> None:
+    origin.wrong_ranges = True
+    dest = tmp_path / "w.bin"
+    download.partial_path(dest).write_bytes(PAYLOAD[:1000])
     assert download.download(origin.url + "/w.bin", dest, SHA).read_bytes() == PAYLOAD
     assert [r for _, r in origin.requests] == ["bytes=1000-", None]
 
@@ -377,6 +386,18 @@ def test_a_notop_file_is_refused_before_converting(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match=r"has no classifier \(a _notop file\?\)"):
         imagenet.install_imagenet(tmp_path / "models", notop, file_hash=md5)
     assert not (tmp_path / "models").exists()
+
+
+def test_no_network_points_to_from_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        monkeypatch.setenv(imagenet.ENV_URL, f"http://127.0.0.1:{s.getsockname()[1]}/x.h5")
+    assert _setup("--models", str(tmp_path / "m"), "--cache", str(tmp_path / "c")) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("xception-maya: error: could not download http://127.0.0.1:")
+    assert err.endswith("run setup --imagenet --from FILE\n") and err.count("\n") == 1
 
 
 def test_setup_options_need_imagenet(capsys: pytest.CaptureFixture[str]) -> None:

@@ -562,16 +562,24 @@ def _setup_imagenet(args: argparse.Namespace, models: Path) -> int:
 
     if args.source and args.url:
         raise XceptionMayaError("--from FILE and --url URL exclude each other")
-    installed = imagenet.install_imagenet(
-        models,
-        args.source,
-        TerminalProgress("  "),
-        url=args.url,
-        file_hash=args.file_hash or imagenet.WEIGHTS_HASH,
-        cache_dir=args.cache,
-        force=args.force,
-        log=lambda line: print(line, flush=True),
-    )
+    try:
+        installed = imagenet.install_imagenet(
+            models,
+            args.source,
+            TerminalProgress("  "),
+            url=args.url,
+            file_hash=args.file_hash or imagenet.WEIGHTS_HASH,
+            cache_dir=args.cache,
+            force=args.force,
+            log=lambda line: print(line, flush=True),
+        )
+    except XceptionMayaError as exc:
+        if not str(exc).startswith("could not download"):
+            raise
+        raise XceptionMayaError(
+            f"{exc}; without network, copy {imagenet.WEIGHTS_FILE} from a machine that has it "
+            "and run setup --imagenet --from FILE"
+        ) from None
     if installed.up_to_date:
         return 0
     classes = len(installed.manifest.heads[imagenet.HEAD_NAME]["labels"])

@@ -138,6 +138,9 @@ def _fetch(url: str, partial: Path, progress: Progress | None, timeout: float) -
         raise ModelError(f"could not download {url}: {reason}{_proxy_note(url)}") from None
     with response:
         start, total = _range_of(response, offset)
+        if start < 0:  # a part we did not ask for: fetch the whole file on the next try
+            partial.unlink()
+            raise _Interrupted(0, total, "the server sent another range than the one asked")
         done = start
         with open(partial, "ab" if start else "wb") as f:
             if progress is not None:
@@ -161,15 +164,17 @@ def _fetch(url: str, partial: Path, progress: Progress | None, timeout: float) -
 
 
 def _range_of(response: Any, offset: int) -> tuple[int, int | None]:
-    """Where the body starts in the file and the file's whole size, if the server says."""
+    """Where the body starts in the file (-1: not where asked) and the file's whole size,
+    if the server says."""
     length = response.headers.get("Content-Length")
     size = int(length) if length and length.isdigit() else None
-    if offset and response.status == 206:
-        match = re.match(r"bytes (\d+)-\d+/(\d+|\*)", response.headers.get("Content-Range", ""))
-        if match and int(match.group(1)) == offset:
-            whole = match.group(2)
-            return offset, int(whole) if whole != "*" else None
-    return 0, size  # a whole file: the partial one is replaced
+    if response.status != 206:
+        return 0, size  # the whole file: it replaces the partial one
+    match = re.match(r"bytes (\d+)-\d+/(\d+|\*)", response.headers.get("Content-Range", ""))
+    if not offset or match is None or int(match.group(1)) != offset:
+        return -1, None
+    whole = match.group(2)
+    return offset, int(whole) if whole != "*" else None
 
 
 def _reason(exc: BaseException) -> str:

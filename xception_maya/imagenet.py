@@ -19,6 +19,7 @@ from pathlib import Path
 from . import download as dl
 from . import manifest as mf
 from .convert import convert, imagenet_labels
+from .default_model import default_cache_dir
 from .errors import ModelError
 from .keras_weights import read_weights
 
@@ -45,12 +46,6 @@ class Installed:
 def weights_url(url: str | None = None) -> str:
     """``url``, else ``$XCEPTION_MAYA_IMAGENET_URL``, else Keras's URL."""
     return url or os.environ.get(ENV_URL) or WEIGHTS_URL
-
-
-def default_cache_dir() -> Path:
-    from .default_model import default_cache_dir as cache_dir
-
-    return cache_dir()
 
 
 def is_installed(models_dir: Path, file_hash: str = WEIGHTS_HASH) -> bool:
