@@ -24,7 +24,7 @@ models: $(VENV)/.installed
 	$(BIN)/xception-maya setup
 
 demo: models
-	$(BIN)/xception-maya classify models/samples/*.jpg --report build/report.html
+	$(BIN)/xception-maya classify --head kitchenware models/samples/*.jpg --report build/report.html
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .

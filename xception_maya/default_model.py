@@ -85,9 +85,12 @@ def is_current(models_dir: Path) -> bool:
         manifest = mf.Manifest.load(models_dir)
     except ModelError:
         return False
+    head = manifest.heads.get(HEAD_NAME)
+    # The head's source, not the backbone's: after `setup --imagenet` the backbone may be
+    # ImageNet's own file, byte-identical to the wheel's frozen base.
     return (
-        manifest.backbone.source.get("wheel_sha256") == WHEEL_SHA256
-        and HEAD_NAME in manifest.heads
+        head is not None
+        and head.source.get("wheel_sha256") == WHEEL_SHA256
         and (models_dir / "samples" / SAMPLE_LABELS).is_file()  # written last
         and not manifest.verify()
     )

@@ -1,6 +1,6 @@
 """Read Xception weights out of Keras files, with h5py only (no TensorFlow, no Keras).
 
-Two layouts:
+Three layouts:
 
 - Keras 3 ``.keras`` archives: a zip of ``config.json`` and ``model.weights.h5``. The h5 groups
   are named by layer class and position (``conv2d_3``, ``separable_conv2d_17``), not by the
@@ -8,9 +8,17 @@ Two layouts:
   numbers them when saving. The Xception base may be nested inside the saved model.
 - Keras 2 h5 files (``xception_weights_tf_dim_ordering_tf_kernels[_notop].h5`` or a whole saved
   model): groups named by layer, each listing its ``weight_names``.
+- Keras 1 h5 files: Keras's own ``xception_weights_tf_dim_ordering_tf_kernels.h5`` (October
+  2016). Layers carry Keras 1's automatic names (``convolution2d_3``,
+  ``batchnormalization_17``: the class name lowercased, numbered per class in creation order)
+  and weights ``{layer}_W:0``, ``{layer}_depthwise_kernel:0``, ``{layer}_running_std:0`` (which
+  holds the variance). Keras loads such files by position, not by name: the n-th layer with
+  weights in the file goes to the n-th layer with weights of ``model.layers``. So does this
+  reader, in :data:`KERAS_LAYER_ORDER`, checking each layer's kind and shapes.
 
-Either way the result is the backbone weights keyed by the names in ``xception.LAYERS`` plus
-the dense layers of the head that follows global average pooling, if any.
+Whatever the layout, the result is the backbone weights keyed by the names in
+``xception.LAYERS`` plus the dense layers of the head that follows global average pooling,
+if any.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from .errors import ModelError
 
 CONV_CLASSES = {"Conv2D": "conv", "SeparableConv2D": "sepconv", "BatchNormalization": "bn"}
 PASS_THROUGH = {"Dropout", "Activation", "InputLayer", "Flatten"}
+Group = tuple[str, list[tuple[str, np.ndarray]]]  # an h5 layer: its name, (weight name, array)
 
 
 @dataclass
@@ -208,24 +217,34 @@ def _keras3_head(h5: Any, base: _Base, path: Path) -> list[DenseLayer]:
 
 
 def read_keras2(path: Path) -> KerasWeights:
+    """A Keras 2 or Keras 1 h5 file (both list ``layer_names`` and ``weight_names``)."""
     import h5py
 
     with h5py.File(path, "r") as h5:
         root = h5.get("model_weights", h5)
         if "layer_names" not in root.attrs:
             raise ModelError(f"{path}: not a Keras weights file (no layer_names attribute)")
-        per_layer: dict[str, list[np.ndarray]] = {}
-        order: list[str] = []
+        groups: list[Group] = []
         for layer_name in _strings(root.attrs["layer_names"]):
+            if layer_name not in root:
+                raise ModelError(f"{path}: layer {layer_name} is listed but has no group")
             group = root[layer_name]
-            for weight_name in _strings(group.attrs.get("weight_names", [])):
-                # "block1_conv1/kernel:0"; a nested model lists its layers' weights this way too
-                owner = weight_name.split("/")[0] if "/" in weight_name else layer_name
-                if owner not in per_layer:
-                    per_layer[owner] = []
-                    order.append(owner)
-                per_layer[owner].append(np.asarray(group[weight_name]))
+            names = _strings(group.attrs.get("weight_names", []))
+            groups.append((layer_name, [(w, np.asarray(group[w])) for w in names]))
         activations = _keras2_activations(h5)
+
+    if is_keras1(groups):
+        return read_keras1(groups, activations, path)
+    per_layer: dict[str, list[np.ndarray]] = {}
+    order: list[str] = []
+    for layer_name, weights in groups:
+        for weight_name, array in weights:
+            # "block1_conv1/kernel:0"; a nested model lists its layers' weights this way too
+            owner = weight_name.split("/")[0] if "/" in weight_name else layer_name
+            if owner not in per_layer:
+                per_layer[owner] = []
+                order.append(owner)
+            per_layer[owner].append(array)
 
     ordered = []
     head: list[DenseLayer] = []
@@ -289,6 +308,115 @@ def _keras2_activations(h5: Any) -> dict[str, str]:
 
     walk(config)
     return found
+
+
+# --- Keras 1 ---------------------------------------------------------------------------
+
+# Keras 1's weight names, ``{layer}_{param}:0``, per kind, in the order Keras stores them.
+KERAS1_PARAMS = {
+    "conv": ("W",),
+    "sepconv": ("depthwise_kernel", "pointwise_kernel"),
+    "bn": ("gamma", "beta", "running_mean", "running_std"),  # running_std holds the variance
+    "dense": ("W", "b"),
+}
+
+
+def _keras_layer_order() -> list[xception.LayerSpec]:
+    """Xception's layers with weights in ``keras.applications.Xception().layers`` order.
+
+    That order is topological, by depth from the output, not the order of creation: in a
+    downsampling block the source creates the residual conv and its batch norm first, but the
+    short branch sits closer to the block's ``add``, so both come after the block's second
+    separable conv and its batch norm."""
+    order: list[xception.LayerSpec] = []
+    residual: list[xception.LayerSpec] = []
+    for spec in xception.LAYERS:
+        if spec.name.endswith(("_residual", "_residual_bn")):
+            residual.append(spec)
+            continue
+        order.append(spec)
+        if residual and spec.name.endswith("_sepconv2_bn"):
+            order += residual
+            residual = []
+    return order
+
+
+KERAS_LAYER_ORDER: list[xception.LayerSpec] = _keras_layer_order()
+
+
+def is_keras1(groups: list[Group]) -> bool:
+    """Keras 1 names weights ``{layer}_W:0``; Keras 2 and later ``{layer}/kernel:0``."""
+    names = [w for _, weights in groups for w, _ in weights]
+    return bool(names) and not any("/" in w for w in names)
+
+
+def _keras1_param(layer: str, weight: str) -> str:
+    stem = weight.rsplit(":", 1)[0]
+    return stem[len(layer) + 1 :] if stem.startswith(f"{layer}_") else stem
+
+
+def _keras1_kind(layer: str, weights: list[tuple[str, np.ndarray]], path: Path) -> str:
+    params = {_keras1_param(layer, w): a for w, a in weights}
+    for kind, names in KERAS1_PARAMS.items():
+        if set(params) == set(names):
+            if kind in ("conv", "dense") and params["W"].ndim != (4 if kind == "conv" else 2):
+                continue
+            return kind
+    shown = ", ".join(f"{w} {a.shape}" for w, a in weights)
+    raise ModelError(f"{path}: layer {layer} ({shown}) is not a layer of Xception")
+
+
+def read_keras1(groups: list[Group], activations: dict[str, str], path: Path) -> KerasWeights:
+    """Keras 1's layout, read by position as Keras reads it."""
+    weighted = []
+    for layer, weights in groups:
+        if weights:
+            kind = _keras1_kind(layer, weights, path)
+            params = {_keras1_param(layer, w): a for w, a in weights}
+            weighted.append((layer, kind, [params[p] for p in KERAS1_PARAMS[kind]]))
+    count = len(KERAS_LAYER_ORDER)
+    backbone: dict[str, list[np.ndarray]] = {}
+    for position, spec in enumerate(KERAS_LAYER_ORDER):
+        if position >= len(weighted):
+            raise ModelError(
+                f"{path}: the file has {len(weighted)} layers with weights, Xception has "
+                f"{count} before its classifier"
+            )
+        layer, kind, arrays = weighted[position]
+        if kind != spec.kind:
+            raise ModelError(
+                f"{path}: layer {layer} (#{position + 1} with weights) is a {kind}; Keras's "
+                f"Xception has a {spec.kind} there ({spec.name})"
+            )
+        got = [tuple(a.shape) for a in arrays]
+        want = xception.expected_shapes(spec)
+        if got != want:
+            raise ModelError(
+                f"{path}: layer {layer} (Xception's {spec.name}): weights have shapes {got}, "
+                f"Xception expects {want}"
+            )
+        backbone[spec.name] = arrays
+    xception.check_weights(backbone)
+
+    dense = weighted[count:]
+    for layer, kind, _ in dense:
+        if kind != "dense":
+            raise ModelError(f"{path}: layer {layer} ({kind}) follows Xception's last layer")
+    head = []
+    for layer, _, (kernel, bias) in dense:
+        activation = activations.get(layer)
+        name = layer
+        if activation is None and len(dense) == 1 and kernel.shape == (xception.FEATURES, 1000):
+            # A weights-only file: Keras loads this one into its 1000-class softmax
+            # classifier, "predictions", by position.
+            activation, name = "softmax", "predictions"
+        if activation is None:
+            raise ModelError(
+                f"{path}: dense layer {layer} has no recorded activation; convert the "
+                "whole saved model (with its config) instead of a weights-only file"
+            )
+        head.append(DenseLayer(name, kernel, bias, activation))
+    return KerasWeights(backbone, head, None, layout="keras1")
 
 
 # --- both ------------------------------------------------------------------------------
