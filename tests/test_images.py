@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFile
 
-from xception_maya import images
+from xception_maya import images, limits
 from xception_maya.errors import ImageError
 from xception_maya.images import (
     BACKGROUND,
@@ -418,7 +418,7 @@ def test_decompression_bomb_is_refused_with_our_limit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     path = save(Image.new("RGB", (20, 20)), tmp_path / "bomb.png")
-    monkeypatch.setattr(images, "MAX_PIXELS", 100)
+    monkeypatch.setattr(limits, "MAX_PIXELS", 100)
     with pytest.raises(ImageError) as caught:
         load_image(path)
     message = str(caught.value)
