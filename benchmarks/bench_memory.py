@@ -51,12 +51,14 @@ def write_png(path: Path, width: int, height: int, *, bits: int, channels: int) 
         idat.append(packer.compress(up_row))
     idat.append(packer.flush())
     header = struct.pack(">IIBBBBB", width, height, bits, colour_type, 0, 0, 0)
-    path.write_bytes(
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(
         b"\x89PNG\r\n\x1a\n"
         + _chunk(b"IHDR", header)
         + _chunk(b"IDAT", b"".join(idat))
         + _chunk(b"IEND", b"")
     )
+    partial.replace(path)  # a killed run leaves no half file to be reused
     return path
 
 
@@ -68,8 +70,9 @@ def write_many_channel_exr(path: Path, side: int = 2048, channels: int = 256) ->
     spec.channelnames = ("R", "G", "B", "A", *(f"c{i:03d}" for i in range(4, channels)))
     spec.alpha_channel = 3
     spec.attribute("compression", "zip")
-    output = oiio.ImageOutput.create(str(path))
-    if output is None or not output.open(str(path), spec):
+    partial = path.with_name(path.name + ".partial.exr")
+    output = oiio.ImageOutput.create(str(partial))
+    if output is None or not output.open(str(partial), spec):
         raise RuntimeError(f"cannot write {path}: {oiio.geterror()}")
     rows = 32
     strip = np.zeros((rows, side, channels), dtype=np.float16)
@@ -78,14 +81,21 @@ def write_many_channel_exr(path: Path, side: int = 2048, channels: int = 256) ->
     for y in range(0, side, rows):
         output.write_scanlines(y, y + rows, 0, strip)
     output.close()
+    partial.replace(path)
     return path
 
 
 def hostile_files(folder: Path) -> dict[str, Path]:
+    """The hostile files in ``folder``; those already there (from an earlier run) are kept."""
     folder.mkdir(parents=True, exist_ok=True)
+
+    def made(name: str, write: Callable[[Path], Path]) -> Path:
+        path = folder / name
+        return path if path.is_file() else write(path)
+
     files = {
-        "grey16": write_png(folder / "grey16.png", 16384, 8192, bits=16, channels=1),
-        "rgb13000": write_png(folder / "rgb13000.png", 13000, 13000, bits=8, channels=3),
+        "grey16": made("grey16.png", lambda p: write_png(p, 16384, 8192, bits=16, channels=1)),
+        "rgb13000": made("rgb13000.png", lambda p: write_png(p, 13000, 13000, bits=8, channels=3)),
     }
     tag = folder / "three"
     tag.mkdir(exist_ok=True)
@@ -95,7 +105,7 @@ def hostile_files(folder: Path) -> dict[str, Path]:
             os.link(files["grey16"], copy)
     files["three"] = tag
     with contextlib.suppress(ImportError):  # OpenImageIO is optional
-        files["exr256"] = write_many_channel_exr(folder / "exr256.exr")
+        files["exr256"] = made("exr256.exr", write_many_channel_exr)
     return files
 
 
@@ -103,7 +113,19 @@ def hostile_files(folder: Path) -> dict[str, Path]:
 
 # Each case's code runs in the child with `files` (name -> path) and `photo` (a sample photo);
 # it sets `result` to a short text saying what came out.
+CLASSIFY = (
+    "from xception_maya.cli import main\n"
+    "code = main([{args}])\n"
+    "out = sink.getvalue()\n"
+    "recs = json.loads(out[: out.rindex(']') + 1]) if code < 2 else []\n"
+    "result = f'exit {{code}}; ' + '; '.join(\n"
+    "    (r['labels'][:1] or [r['error'] or 'features only'])[0][:40] for r in recs)"
+)
 CASES: dict[str, tuple[str, str]] = {
+    "photo": (
+        "one sample photo: classify (the baseline)",
+        CLASSIFY.format(args="'classify', '--json', photo"),
+    ),
     "exr256": (
         "2048^2 EXR, 256 half channels: load_image",
         "from xception_maya import images\n"
@@ -112,15 +134,11 @@ CASES: dict[str, tuple[str, str]] = {
     ),
     "grey16": (
         "16384x8192 16-bit grey PNG: classify",
-        "from xception_maya.cli import main\n"
-        "code = main(['classify', '--json', files['grey16']])\n"
-        "result = f'exit {code}'",
+        CLASSIFY.format(args="'classify', '--json', files['grey16']"),
     ),
     "tag3": (
         "three such PNGs: tag",
-        "from xception_maya.cli import main\n"
-        "code = main(['tag', '--json', files['three']])\n"
-        "result = f'exit {code}'",
+        CLASSIFY.format(args="'tag', '--json', files['three']"),
     ),
     "thumb13000": (
         "13000^2 PNG (over MAX_PIXELS): report thumbnail",
@@ -130,11 +148,17 @@ CASES: dict[str, tuple[str, str]] = {
         "html = write_report([rec], files['out'] / 'r.html', title='t').read_text()\n"
         "result = 'thumbnail drawn' if 'base64' in html else 'placeholder'",
     ),
+    "thumb16": (
+        "the 16-bit grey PNG: report thumbnail",
+        "from xception_maya.report import write_report\n"
+        "rec = {'image': files['grey16'], 'labels': [], 'scores': [], 'indices': [],\n"
+        "       'error': None}\n"
+        "html = write_report([rec], files['out'] / 'r.html', title='t').read_text()\n"
+        "result = 'thumbnail drawn' if 'base64' in html else 'placeholder'",
+    ),
     "size4000": (
         "classify --size 4000 (one photo)",
-        "from xception_maya.cli import main\n"
-        "code = main(['classify', '--json', '--size', '4000', photo])\n"
-        "result = f'exit {code}'",
+        CLASSIFY.format(args="'classify', '--json', '--size', '4000', photo"),
     ),
 }
 
@@ -151,9 +175,9 @@ try:
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         exec(sys.argv[4])
 except MemoryError:
-    result = 'MemoryError (traceback)'
+    result = 'MemoryError escaped'
 except BaseException as exc:
-    result = f'{type(exc).__name__} (traceback)'
+    result = f'{type(exc).__name__} escaped: {str(exc)[-60:]}'
 try:
     hwm = int(open('/proc/self/status').read().split('VmHWM:')[1].split()[0])
 except OSError:
@@ -206,6 +230,7 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("cases", nargs="*", help=f"some of {', '.join(CASES)} (default: all)")
     parser.add_argument("--cap-mib", type=int, default=8192, help="address-space cap per case")
+    parser.add_argument("--work", type=Path, help="keep the generated files here, to reuse")
     args = parser.parse_args(argv)
     unknown = [name for name in args.cases if name not in CASES]
     if unknown:
@@ -213,7 +238,7 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
     args.cases = args.cases or list(CASES)
     photo = ROOT / "models" / "samples" / "0000.jpg"
     with tempfile.TemporaryDirectory() as tmp:
-        files = hostile_files(Path(tmp))
+        files = hostile_files(args.work or Path(tmp))
         files["out"] = Path(tmp)
         # The EXR case needs OpenImageIO (optional) to write its file.
         names = [n for n in args.cases if n != "exr256" or "exr256" in files]
@@ -225,7 +250,7 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
     for row in rows:
         what = CASES[row["case"]][0]
         detail = row["result"]
-        if row.get("last_line"):
+        if row.get("last_line") and ("exit 2" in detail or "escaped" in detail):
             detail += f": {row['last_line']}"
         out(f"{row['case']:<11} | {what:<48} | {row['peak_mib']:>8} | {detail[:110]}")
     return 0
