@@ -211,3 +211,22 @@ def test_similar_lists_skipped_paths(
     errors = {Path(e["image"]).name: e["error"] for e in result["errors"]}
     assert errors["x.jpg"] == "skipped: a folder, not an image file"
     assert errors["loop.jpg"] == "skipped: symbolic link loop"
+
+
+def test_learn_lists_skipped_entries_of_its_tag_folders(
+    tmp_path: Path, samples: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    examples = tmp_path / "examples"
+    for tag, photos in (("cup", samples[:2]), ("fork", samples[16:18])):
+        (examples / tag).mkdir(parents=True)
+        for photo in photos:
+            shutil.copy(photo, examples / tag / photo.name)
+    (examples / "cup" / "loop.jpg").symlink_to("loop.jpg")
+    (examples / "fork" / "old.png").mkdir()
+    code = main(["learn", str(examples), "-o", str(tmp_path / "head.npz")])
+    out = capsys.readouterr().out
+    assert code == 1  # learned, but not from everything
+    assert (tmp_path / "head.npz").is_file()
+    assert "2 images left out (not learned from):" in out
+    assert f"{examples / 'cup' / 'loop.jpg'}: symbolic link loop" in out
+    assert f"{examples / 'fork' / 'old.png'}: a folder, not an image file" in out

@@ -504,7 +504,7 @@ def cmd_learn(args: argparse.Namespace) -> int:
     if skipped:
         print(f"{_count(len(skipped), 'image')} left out (not learned from):")
         for item in skipped:
-            print(f"  {item['image']}: {item['reason']}")
+            print(f"  {shown(item['image'])}: {shown(item['reason'])}")
     print(f"head: {path}")
     if args.install:
         from .convert import add_head
