@@ -134,6 +134,7 @@ _INSTALL_OPENIMAGEIO = (
     "without OpenImageIO; install the optional OpenImageIO Python package to read it"
 )
 
+_BLOCK = 1 << 18  # elements per block of blockwise arithmetic: stays in cache
 # float32 k/255 times 255 lands within ~3e-5 of k; anything from a finer source misses by far more.
 _EIGHT_BIT_TOLERANCE = 1e-3
 
@@ -623,8 +624,11 @@ def _read_openimageio(
         else:
             runs.append((c, c + 1))
     height = (spec.height // factor) * factor
-    rows = factor * max(1, _STRIP_BYTES // (spec.width * 4 * len(wanted) * factor))
-    strips = []
+    # OpenImageIO reads every channel of a strip before picking the wanted ones: size the
+    # strips by all of them, and by at least 16 rows (an EXR zip block) not to decode twice.
+    row_bytes = spec.width * 4 * max(len(wanted), spec.nchannels)
+    rows = factor * max(1, _STRIP_BYTES // (row_bytes * factor), -(-16 // factor))
+    out = np.empty((height // factor, spec.width // factor, len(wanted)), dtype=np.float32)
     for top in range(0, height, rows):
         bottom = min(top + rows, height)
         parts = []
@@ -638,8 +642,8 @@ def _read_openimageio(
                 raise ImageError(_cannot(name, f"truncated or corrupt image data ({reason})"))
             parts.append(np.asarray(data, dtype=np.float32).reshape(bottom - top, spec.width, -1))
         strip = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=2)
-        strips.append(_block_mean(strip, factor) if factor > 1 else strip)
-    return strips[0] if len(strips) == 1 else np.concatenate(strips, axis=0)
+        out[top // factor : bottom // factor] = _block_mean(strip, factor) if factor > 1 else strip
+    return out
 
 
 def _block_mean(strip: np.ndarray, factor: int) -> np.ndarray:
@@ -680,13 +684,18 @@ def _encoding(color_space: str | None) -> str | None:
 
 def srgb_encode(linear: np.ndarray) -> np.ndarray:
     """The sRGB transfer function (IEC 61966-2-1): linear [0, 1] -> display [0, 1]."""
-    linear = np.asarray(linear, dtype=np.float32)
-    # np.where evaluates both branches: keep negatives out of the power to avoid NaN warnings.
-    curve = np.power(np.maximum(linear, np.float32(0.0)), np.float32(1.0 / 2.4))
-    curve = np.float32(1.055) * curve - np.float32(0.055)
-    encoded: np.ndarray = np.where(
-        linear <= np.float32(0.0031308), linear * np.float32(12.92), curve
-    )
+    linear = np.ascontiguousarray(linear, dtype=np.float32)
+    encoded = np.empty_like(linear)
+    source, target = linear.reshape(-1), encoded.reshape(-1)
+    # In blocks: a full-size temporary per step would cost several copies of a large image.
+    for start in range(0, source.size, _BLOCK):
+        x, out = source[start : start + _BLOCK], target[start : start + _BLOCK]
+        np.maximum(x, np.float32(0.0), out=out)  # negatives stay out of the power (NaN)
+        np.power(out, np.float32(1.0 / 2.4), out=out)
+        out *= np.float32(1.055)
+        out -= np.float32(0.055)
+        low = x <= np.float32(0.0031308)
+        out[low] = x[low] * np.float32(12.92)
     return encoded
 
 
@@ -709,11 +718,15 @@ def _to_display(decoded: _Decoded, encoding: str | None) -> np.ndarray:
         np.clip(rgb, 0.0, 1.0, out=rgb)
     if encoding in ("linear", "ACEScg", "ACES2065-1"):
         rgb = srgb_encode(rgb)
+    rgb = np.ascontiguousarray(rgb, dtype=np.float32)
     if decoded.alpha is not None and not np.all(decoded.alpha >= 1.0):
-        alpha = decoded.alpha[..., None]
-        background = np.asarray(BACKGROUND, dtype=np.float32)
-        rgb = rgb * alpha + background * (np.float32(1.0) - alpha)
-    return np.ascontiguousarray(rgb, dtype=np.float32)
+        alpha = decoded.alpha
+        behind = np.float32(1.0) - alpha
+        for c, grey in enumerate(BACKGROUND):  # in place, one channel at a time
+            channel = rgb[..., c]
+            channel *= alpha
+            channel += np.float32(grey) * behind
+    return rgb
 
 
 # --- preprocessing ----------------------------------------------------------------------------
@@ -742,7 +755,7 @@ def _as_eight_bit(pixels: np.ndarray) -> np.ndarray | None:
     out = np.empty(flat.size, dtype=np.uint8)
     # Blocks that stay in cache: a 4K image costs tens of milliseconds instead of a second of
     # full-size temporaries, and a float image is usually rejected in the first block.
-    block = 1 << 18
+    block = _BLOCK
     scaled = np.empty(min(block, flat.size), dtype=np.float32)
     rounded = np.empty_like(scaled)
     for start in range(0, flat.size, block):
