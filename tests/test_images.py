@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFile
 
-from xception_maya import images
+from xception_maya import images, limits
 from xception_maya.errors import ImageError
 from xception_maya.images import (
     BACKGROUND,
@@ -418,7 +418,7 @@ def test_decompression_bomb_is_refused_with_our_limit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     path = save(Image.new("RGB", (20, 20)), tmp_path / "bomb.png")
-    monkeypatch.setattr(images, "MAX_PIXELS", 100)
+    monkeypatch.setattr(limits, "MAX_PIXELS", 100)
     with pytest.raises(ImageError) as caught:
         load_image(path)
     message = str(caught.value)
@@ -676,3 +676,46 @@ def test_ordinary_images_are_read_whole_whatever_the_size_needed(tmp_path: Path)
     pixels = np.random.default_rng(8).integers(0, 256, size=(600, 800, 3), dtype=np.uint8)
     Image.fromarray(pixels).save(path)
     np.testing.assert_array_equal(images.load_image(path, min_side=150), images.load_image(path))
+
+
+# --- memory: reduced reads, channel subsets, orientation ---------------------------------------
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_array_orientation_matches_pillows(orientation: int):
+    array = np.arange(2 * 3 * 1, dtype=np.uint8).reshape(2, 3, 1) * 40
+    picture = Image.fromarray(array[..., 0])
+    method = images._TRANSPOSE_FOR_ORIENTATION.get(orientation)
+    expected = np.asarray(picture.transpose(method) if method is not None else picture)
+    np.testing.assert_array_equal(images._oriented(array, orientation)[..., 0], expected)
+
+
+def test_openimageio_reads_only_colour_and_alpha_reduced_in_strips(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    oiio = pytest.importorskip("OpenImageIO")
+    rng = np.random.default_rng(1)
+    height, width = 48, 64
+    pixels = np.zeros((height, width, 6), dtype=np.float32)
+    pixels[..., :3] = rng.random((height, width, 3), dtype=np.float32)
+    pixels[..., 4] = 1.0  # alpha, after a depth channel: colour and alpha are not one run
+    pixels[..., 3] = 7.0  # Z: never read as colour
+    pixels[..., 5] = 9.0  # an extra channel: never read
+    path = tmp_path / "layers.exr"
+    spec = oiio.ImageSpec(width, height, 6, "float")
+    spec.channelnames = ("R", "G", "B", "Z", "A", "extra")
+    spec.alpha_channel, spec.z_channel = 4, 3
+    output = oiio.ImageOutput.create(str(path))
+    output.open(str(path), spec)
+    output.write_image(pixels)
+    output.close()
+
+    whole = load_image(path, "Raw")
+    np.testing.assert_allclose(whole, pixels[..., :3], atol=1e-6)
+    # Reduced by 3 (keep 16 of 48 rows), in strips of 3 rows: the block means.
+    monkeypatch.setattr(images, "REDUCE_ABOVE", 100)
+    monkeypatch.setattr(images, "_STRIP_BYTES", 1)
+    reduced = load_image(path, "Raw", min_side=4)
+    blocks = pixels[:48, :63, :3].reshape(16, 3, 21, 3, 3).mean(axis=(1, 3))
+    assert reduced.shape == (16, 21, 3)
+    np.testing.assert_allclose(reduced, blocks, atol=1e-6)

@@ -7,7 +7,7 @@ onnxruntime or Pillow directly.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Generator, Hashable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from . import images
+from . import budget, images
 from .cache import FeatureCache
 from .engine import Engine, get_engine
-from .errors import XceptionMayaError
+from .errors import ImageError, XceptionMayaError
 from .manifest import Manifest
 from .preprocessing import Preprocessing, check_size
 from .registry import resolve_head
@@ -81,7 +81,8 @@ class Classifier:
         self.head = resolve_head(
             head, self.manifest, user_heads=Path(user_heads) if user_heads else None
         )
-        self.engine: Engine = get_engine(self.manifest.verified_backbone(), device)
+        # The size is checked before anything large exists: a head or --size asking for
+        # 20000 px would otherwise cost gigabytes in the network, per image.
         self.preprocessing = Preprocessing(
             check_size(size, "--size")
             if size is not None
@@ -90,6 +91,7 @@ class Classifier:
         )
         self.size = self.preprocessing.size
         self.resize = self.preprocessing.resize
+        self.engine: Engine = get_engine(self.manifest.verified_backbone(), device)
         self.cache = shared_cache if cache is None else cache
         self.batch_size = max(1, batch_size)
 
@@ -106,12 +108,18 @@ class Classifier:
         return (content, self.manifest.backbone.sha256, self.preprocessing.key, color_space)
 
     def _prepare(self, source: Source, color_space: str | None) -> np.ndarray:
-        pixels = (
-            source
-            if isinstance(source, np.ndarray)
-            else images.load_image(source, color_space, min_side=self.size)
-        )
-        return images.preprocess(pixels, self.size, self.resize)
+        """The network input of one source; any failure, running out of memory included,
+        is that source's ImageError."""
+        try:
+            if isinstance(source, np.ndarray):
+                return images.preprocess(source, self.size, self.resize)
+            pixels = images.load_image(source, color_space, min_side=self.size)
+            try:
+                return images.preprocess(pixels, self.size, self.resize)
+            except ImageError as exc:  # say which file, as load_image's errors do
+                raise ImageError(f"cannot read image '{_name(source)}': {exc}") from None
+        except MemoryError:
+            raise budget.not_enough_memory(_name(source), "prepare it") from None
 
     def features(
         self,
@@ -146,29 +154,51 @@ class Classifier:
             nonlocal done
             if not batch:
                 return
-            feats = self.engine.features(np.stack([x for _, x in batch]))
-            for (i, _), f in zip(batch, feats, strict=True):
-                self.cache.put(keys[i], f)
-                results[i] = self.cache.get(keys[i])
+            for (i, _), f in zip(batch, self._run(sources, batch), strict=True):
+                # The computed features are the answer; the cache only remembers them (it may
+                # be too small to keep them, or another thread may evict them at once).
+                results[i] = f
+                if not isinstance(f, XceptionMayaError):
+                    self.cache.put(keys[i], f)
             done += len(batch)
             batch.clear()
             if progress:
                 progress(done, len(sources))
 
-        for i, prepared in self._prefetch(sources, todo, spaces):
-            if isinstance(prepared, XceptionMayaError):
-                results[i] = prepared
-                done += 1
-                continue
-            batch.append((i, prepared))
-            if len(batch) == self.batch_size:
-                flush()
-        flush()
+        prepared_sources = self._prefetch(sources, todo, spaces)
+        try:
+            for i, prepared in prepared_sources:
+                if isinstance(prepared, XceptionMayaError):
+                    results[i] = prepared
+                    done += 1
+                    continue
+                batch.append((i, prepared))
+                if len(batch) == self.batch_size:
+                    flush()
+            flush()
+        finally:
+            prepared_sources.close()  # stops the decoding threads now, even on an error
         return [r if r is not None else XceptionMayaError("not processed") for r in results]
+
+    def _run(
+        self, sources: Sequence[Source], batch: list[tuple[int, np.ndarray]]
+    ) -> list[np.ndarray | XceptionMayaError]:
+        """Features of a prepared batch. Out of memory, the batch is retried image by image,
+        so only an image that does not fit alone fails."""
+        try:
+            feats = self.engine.features(np.stack([x for _, x in batch]))
+            return [np.array(f, dtype=np.float32) for f in feats]
+        except MemoryError:
+            if len(batch) == 1:
+                return [budget.not_enough_memory(_name(sources[batch[0][0]]), "run the network")]
+        out: list[np.ndarray | XceptionMayaError] = []
+        for item in batch:
+            out.extend(self._run(sources, [item]))
+        return out
 
     def _prefetch(
         self, sources: Sequence[Source], todo: list[int], spaces: list[str | None]
-    ) -> Iterator[tuple[int, np.ndarray | XceptionMayaError]]:
+    ) -> Generator[tuple[int, np.ndarray | XceptionMayaError], None, None]:
         """Decode ahead on threads (Pillow releases the GIL), at most two batches in memory."""
 
         def prepare(i: int) -> np.ndarray | XceptionMayaError:
@@ -176,6 +206,8 @@ class Classifier:
                 return self._prepare(sources[i], spaces[i])
             except XceptionMayaError as exc:
                 return exc
+            except MemoryError:  # raised again while building the error: still this image's
+                return budget.not_enough_memory(_name(sources[i]), "prepare it")
 
         if len(todo) <= 1:
             for i in todo:
@@ -183,7 +215,8 @@ class Classifier:
             return
         window = 2 * self.batch_size
         workers = min(4, os.cpu_count() or 1)
-        with ThreadPoolExecutor(workers, thread_name_prefix="xception-decode") as pool:
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="xception-decode")
+        try:
             pending: list[tuple[int, Future[np.ndarray | XceptionMayaError]]] = []
             queue = iter(todo)
             for i in queue:
@@ -196,6 +229,10 @@ class Classifier:
                 if nxt is not None:
                     pending.append((nxt, pool.submit(prepare, nxt)))
                 yield i, future.result()
+        finally:
+            # Closed early (an error downstream): drop what has not started, wait for the
+            # rest, so no thread outlives the call.
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def predict(
         self, features: np.ndarray, k: int = 5
@@ -217,13 +254,17 @@ class Classifier:
         out = []
         feats = self.features(sources, color_space, progress)
         for source, f in zip(sources, feats, strict=True):
-            name = "<pixels>" if isinstance(source, np.ndarray) else os.fspath(source)
+            name = _name(source)
             if isinstance(f, XceptionMayaError):
                 out.append(Prediction(name, [], [], [], error=str(f)))
                 continue
             labels, scores, idx, every = self.predict(f, top_k)
             out.append(Prediction(name, labels, scores, idx, every, f))
         return out
+
+
+def _name(source: Source) -> str:
+    return "<pixels>" if isinstance(source, np.ndarray) else os.fspath(source)
 
 
 def _per_source(color_space: ColorSpaces, count: int) -> list[str | None]:

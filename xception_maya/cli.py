@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import sys
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from . import __version__
 from .errors import XceptionMayaError
 from .heads import RESIZE_FILTERS
+from .text import json_safe, shown
 
 if TYPE_CHECKING:
     import numpy as np
@@ -195,10 +197,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):  # a name the console cannot encode: escaped
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     try:
         return int(COMMANDS[args.command](args))
     except XceptionMayaError as exc:
-        print(f"xception-maya: error: {exc}", file=sys.stderr)
+        print(f"xception-maya: error: {shown(str(exc))}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("xception-maya: error: not enough memory", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("xception-maya: interrupted", file=sys.stderr)
@@ -224,12 +232,23 @@ def classifier_from(
     )
 
 
-def print_json(records: list[dict[str, Any]]) -> None:
-    json.dump(records, sys.stdout, indent=1 if len(records) < 50 else None)
+def print_json(records: Any) -> None:
+    """JSON on stdout; names with bytes that are not UTF-8 are shown as ``\\xff``."""
+    indent = 1 if not isinstance(records, list) or len(records) < 50 else None
+    json.dump(json_safe(records), sys.stdout, indent=indent)
     sys.stdout.write("\n")
 
 
+def check_output(path: Path | None) -> None:
+    """Refuse an output file that is a folder or a special file before any work is done."""
+    if path is not None:
+        from .fsio import check_writable
+
+        check_writable(path)
+
+
 def cmd_classify(args: argparse.Namespace) -> int:
+    check_output(args.report)
     classifier = classifier_from(args, args.head)
     results = classifier.classify(
         args.images, args.top_k, args.color_space, progress=ProgressBar("classifying")
@@ -250,7 +269,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
             head=head,
             provider=classifier.engine.provider,
         )
-        print(f"report: {path}", file=sys.stderr)
+        print(f"report: {shown(str(path))}", file=sys.stderr)
     if classifier.engine.fallback:
         print(f"xception-maya: warning: {classifier.engine.fallback}", file=sys.stderr)
     return 0 if all(r["error"] is None for r in records) else 1
@@ -269,32 +288,36 @@ def print_table(
     print(f"{'image':<{width}}  {'top label':<24} {'score':>6}")
     for name, r in zip(names, records, strict=True):
         if r["error"]:
-            print(f"{name:<{width}}  error: {r['error']}")
+            print(f"{name:<{width}}  error: {shown(str(r['error']))}")
         elif r["labels"]:
-            print(f"{name:<{width}}  {r['labels'][0]:<24} {r['scores'][0]:>6.3f}")
+            print(f"{name:<{width}}  {shown(r['labels'][0]):<24} {r['scores'][0]:>6.3f}")
         else:
             print(f"{name:<{width}}  {no_labels}")
     print(f"({len(records)} images on {provider})", file=sys.stderr)
 
 
 def _display_name(image: str, root: Path | None) -> str:
+    """A file name for a table: inside ``root`` by its path there, else its name; always
+    one printable line (see :func:`xception_maya.text.shown`)."""
     path = Path(image)
     if root is not None and path.is_relative_to(root):
-        return path.relative_to(root).as_posix()
-    return path.name
+        return shown(path.relative_to(root).as_posix())
+    return shown(path.name)
 
 
-def find_images(folder: Path, recursive: bool) -> list[Path]:
-    """The images of a folder for tag and similar; an empty or missing folder is an error."""
-    from .learn import IMAGE_EXTENSIONS, image_files
+def find_images(folder: Path, recursive: bool) -> tuple[list[Path], list[tuple[str, str]]]:
+    """The images of a folder for tag and similar, and the entries skipped with why (a
+    broken link, a folder named like an image, a FIFO); a missing folder or one with
+    nothing that looks like an image is an error."""
+    from .learn import IMAGE_EXTENSIONS, scan_images
 
     if not folder.is_dir():
         raise XceptionMayaError(f"folder not found: {folder}")
-    found = image_files(folder, recursive)
-    if not found:
+    found, skipped = scan_images(folder, recursive)
+    if not found and not skipped:
         where = "under" if recursive else "directly in"
         raise XceptionMayaError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) {where} {folder}")
-    return found
+    return found, [(str(path), f"skipped: {why}") for path, why in skipped]
 
 
 def print_errors(failed: list[tuple[str, str]], total: int) -> None:
@@ -303,16 +326,22 @@ def print_errors(failed: list[tuple[str, str]], total: int) -> None:
         return
     print(f"{len(failed)} of {_count(total, 'image')} could not be read:", file=sys.stderr)
     for image, error in failed:
-        print(f"  {image}: {error}", file=sys.stderr)
+        print(f"  {shown(image)}: {shown(error)}", file=sys.stderr)
+
+
+def _error_record(image: str, error: str) -> dict[str, Any]:
+    return {"image": image, "labels": [], "scores": [], "indices": [], "error": error}
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
-    paths = find_images(args.folder, args.recursive)
+    check_output(args.report)
+    paths, skipped = find_images(args.folder, args.recursive)
     classifier = classifier_from(args, args.head)
     results = classifier.classify(
         paths, args.top_k, args.color_space, progress=ProgressBar("tagging")
     )
     records = [_above(r.record(), args.threshold) for r in results]
+    records += [_error_record(image, error) for image, error in skipped]
     if args.json:
         print_json(records)
     else:
@@ -322,21 +351,28 @@ def cmd_tag(args: argparse.Namespace) -> int:
             else "(no head: features only)"
         )
         print_table(records, classifier.engine.provider, root=args.folder, no_labels=no_labels)
+    if classifier.engine.fallback:
+        print(f"xception-maya: warning: {classifier.engine.fallback}", file=sys.stderr)
+    report_error = None
     if args.report:
         from .report import write_report
 
-        path = write_report(
-            records,
-            args.report,
-            title=f"xception-maya tag {args.folder}",
-            head=classifier.head.name if classifier.head else "none",
-            provider=classifier.engine.provider,
-        )
-        print(f"report: {path}", file=sys.stderr)
-    if classifier.engine.fallback:
-        print(f"xception-maya: warning: {classifier.engine.fallback}", file=sys.stderr)
+        try:
+            path = write_report(
+                records,
+                args.report,
+                title=f"xception-maya tag {args.folder}",
+                head=classifier.head.name if classifier.head else "none",
+                provider=classifier.engine.provider,
+            )
+            print(f"report: {shown(str(path))}", file=sys.stderr)
+        except (XceptionMayaError, OSError) as exc:  # the list of errors still comes
+            report_error = f"cannot write the report {args.report}: {exc}"
     failed = [(r["image"], r["error"]) for r in records if r["error"] is not None]
     print_errors(failed, len(records))
+    if report_error:
+        print(f"xception-maya: error: {shown(report_error)}", file=sys.stderr)
+        return 2
     return 1 if failed else 0
 
 
@@ -357,8 +393,9 @@ def cmd_similar(args: argparse.Namespace) -> int:
         raise XceptionMayaError(f"image not found: {args.image}")
     query = args.image.resolve()
     # The query itself is no answer, wherever it lies in the folder.
-    candidates = [p for p in find_images(args.folder, args.recursive) if p.resolve() != query]
-    if not candidates:
+    found, skipped = find_images(args.folder, args.recursive)
+    candidates = [p for p in found if p.resolve() != query]
+    if not candidates and not skipped:
         raise XceptionMayaError(f"no images other than {args.image} in {args.folder}")
     classifier = classifier_from(args, "none")
     features = classifier.features(
@@ -368,35 +405,36 @@ def cmd_similar(args: argparse.Namespace) -> int:
     if isinstance(query_features, XceptionMayaError):
         raise query_features
     readable: list[tuple[Path, np.ndarray]] = []
-    failed: list[tuple[str, str]] = []
+    failed: list[tuple[str, str]] = list(skipped)
     for path, f in zip(candidates, features[1:], strict=True):
         if isinstance(f, XceptionMayaError):
             failed.append((str(path), str(f)))
         else:
             readable.append((path, f))
-    found = []
+    nearest = []
     if readable:
         rows = np.stack([f for _, f in readable])
-        found = [(readable[i][0], s) for i, s in most_similar(query_features, rows, args.k)]
+        nearest = [(readable[i][0], s) for i, s in most_similar(query_features, rows, args.k)]
     if args.json:
-        result = {
-            "query": str(args.image),
-            "similar": [{"image": str(p), "similarity": round(s, 6)} for p, s in found],
-            "errors": [{"image": image, "error": error} for image, error in failed],
-        }
-        print(json.dumps(result, indent=1))
+        print_json(
+            {
+                "query": str(args.image),
+                "similar": [{"image": str(p), "similarity": round(s, 6)} for p, s in nearest],
+                "errors": [{"image": image, "error": error} for image, error in failed],
+            }
+        )
     else:
         print(f"{'similarity':>10}  image")
-        for path, similarity in found:
+        for path, similarity in nearest:
             print(f"{similarity:>10.4f}  {_display_name(str(path), args.folder)}")
         print(
-            f"({len(readable)} images compared with {args.image.name} on "
+            f"({len(readable)} images compared with {shown(args.image.name)} on "
             f"{classifier.engine.provider})",
             file=sys.stderr,
         )
     if classifier.engine.fallback:
         print(f"xception-maya: warning: {classifier.engine.fallback}", file=sys.stderr)
-    print_errors(failed, len(candidates))
+    print_errors(failed, len(candidates) + len(skipped))
     return 1 if failed else 0
 
 
@@ -480,7 +518,7 @@ def cmd_learn(args: argparse.Namespace) -> int:
     if skipped:
         print(f"{_count(len(skipped), 'image')} left out (not learned from):")
         for item in skipped:
-            print(f"  {item['image']}: {item['reason']}")
+            print(f"  {shown(item['image'])}: {shown(item['reason'])}")
     print(f"head: {path}")
     if args.install:
         from .convert import install_head

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import stat
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -34,8 +35,7 @@ def atomic_file(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     """Open a temporary file for writing; on success it replaces ``path``, on any error it
     is removed and ``path`` is untouched."""
     target = Path(path)
-    if target.is_dir():
-        raise XceptionMayaError(f"cannot write {target}: it is a folder")
+    check_writable(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path(target)
     try:
@@ -64,6 +64,54 @@ def write_atomic_with(path: str | os.PathLike[str], write: Callable[[BinaryIO], 
     with atomic_file(path) as f:
         write(f)
     return Path(path)
+
+
+def check_writable(path: str | os.PathLike[str]) -> None:
+    """Refuse, with one line, a target that is a folder or a special file (a FIFO, a device,
+    a socket): replacing it would destroy it, and opening it can block forever."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise XceptionMayaError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(mode):
+        raise XceptionMayaError(f"cannot write {path}: it is {kind_of(mode)}, not a regular file")
+
+
+def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+    """Open ``path`` for reading only if it is a regular file; anything else (a folder, a
+    FIFO, a device, a socket) raises OSError naming what it is, without blocking: the file
+    is opened non-blocking, then checked on the open descriptor (no race with a rename)."""
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+    mode = os.stat(path).st_mode  # before opening: opening a device can have effects
+    if not stat.S_ISREG(mode):
+        raise OSError(f"it is {kind_of(mode)}, not a regular file")
+    fd = os.open(path, flags)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise OSError(f"it is {kind_of(mode)}, not a regular file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def kind_of(mode: int) -> str:
+    """What a stat mode is, in words: "a folder", "a FIFO (named pipe)", ..."""
+    for test, words in (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return words
+    return "a regular file" if stat.S_ISREG(mode) else "a special file"
 
 
 def replace(source: Path, target: Path) -> None:

@@ -23,9 +23,17 @@ Choices, in the order a pixel meets them:
 - **Alpha.** Straight alpha is composited over :data:`BACKGROUND` in display space, after the
   colour conversion, the way image viewers and browsers show a PNG.
 
-Decompression bombs: an image over :data:`MAX_PIXELS` is refused from its header, before any
-pixel is decoded. Truncated files raise rather than come back half grey, as long as the host
-keeps Pillow's ``ImageFile.LOAD_TRUNCATED_IMAGES`` at its default (we never change it).
+Memory: every file is checked from its header before any pixel is decoded
+(:mod:`xception_maya.budget`, limits in :mod:`xception_maya.limits`): pixel count, and decoded
+size counting only the channels read. Large images are decoded reduced when the caller says
+what size it needs, strip by strip where a mode must be converted; large decodes take turns.
+A ``MemoryError`` becomes that image's :class:`ImageError`. Only regular files are opened (a
+FIFO would block forever). Truncated files raise rather than come back half grey, as long as
+the host keeps Pillow's ``ImageFile.LOAD_TRUNCATED_IMAGES`` at its default (we never change
+it), and no warning filter or Pillow setting of the host is ever changed.
+
+One module at about 700 lines: decoding, colour and preprocessing share the decoded form and
+its invariants, and every front end imports this one name.
 """
 
 from __future__ import annotations
@@ -35,29 +43,24 @@ import hashlib
 import importlib
 import os
 import stat
-import warnings
-from collections.abc import Sequence
+import struct
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageMode, UnidentifiedImageError
 
+from . import budget, fsio
 from .errors import ImageError
+from .preprocessing import RESIZE_FILTERS
 
-RESIZE_FILTERS = ("nearest", "bilinear", "bicubic", "lanczos")
 _RESAMPLING = {
     "nearest": Image.Resampling.NEAREST,
     "bilinear": Image.Resampling.BILINEAR,
     "bicubic": Image.Resampling.BICUBIC,
     "lanczos": Image.Resampling.LANCZOS,
 }
-
-# 2**27 pixels admits a 16384 x 8192 lat-long map and costs 1.5 GiB as float32 RGB. It stays
-# under Pillow's default hard limit (2 * PIL.Image.MAX_IMAGE_PIXELS, ~179 M), so with Pillow's
-# defaults this is the limit users meet. Pillow's own limit is the host's setting: we never
-# change it, and its refusal is reported as the same ImageError.
-MAX_PIXELS: int = 2**27
 
 # Mid grey in display space: 0.5 maps to exactly 0 at the network input (x / 127.5 - 1 on
 # 127.5), the value that carries no signal, so transparent areas push the classifier towards
@@ -69,9 +72,6 @@ BACKGROUND: tuple[float, float, float] = (0.5, 0.5, 0.5)
 # are decoded at once. Below it, decoding is exact (the path Keras takes).
 REDUCE_ABOVE = 16_000_000
 REDUCE_MARGIN = 4  # keep at least 4x the model's input side, so resizing still filters well
-
-# The smallest input Xception's stride-32 stem and valid-padded convolutions accept.
-MIN_INPUT_SIZE = 71
 
 # Maya file-node colour space names -> how the stored values are encoded. Matched without
 # regard to case. "sRGB": display-encoded; "data": not colour, used as stored; "linear":
@@ -134,6 +134,7 @@ _INSTALL_OPENIMAGEIO = (
     "without OpenImageIO; install the optional OpenImageIO Python package to read it"
 )
 
+_BLOCK = 1 << 18  # elements per block of blockwise arithmetic: stays in cache
 # float32 k/255 times 255 lands within ~3e-5 of k; anything from a finer source misses by far more.
 _EIGHT_BIT_TOLERANCE = 1e-3
 
@@ -160,10 +161,9 @@ def load_image(
     encoding = _encoding(color_space)  # an unknown name fails before any file I/O
     _check_readable_file(name)
     try:
-        decoded = _decode(name, min_side)
-        return _to_display(decoded, encoding)
+        return _decode(name, min_side, encoding)
     except MemoryError:
-        raise ImageError(_cannot(name, "not enough memory to decode it")) from None
+        raise budget.not_enough_memory(name) from None
 
 
 def pixels_to_image(values: Sequence[float] | np.ndarray, width: int, height: int) -> np.ndarray:
@@ -200,8 +200,16 @@ def preprocess(image: np.ndarray, size: int, resize: str) -> np.ndarray:
     otherwise each channel is resized as a float ("F") image and kept in range.
     """
     resample = _resample(resize)
-    _check_input_size(size)
+    size = budget.check_input_size(size)
     pixels = _check_image(image)
+    try:
+        return _preprocessed(pixels, size, resample)
+    except MemoryError:
+        height, width = pixels.shape[:2]
+        raise ImageError(f"not enough memory to preprocess a {width} x {height} image") from None
+
+
+def _preprocessed(pixels: np.ndarray, size: int, resample: Image.Resampling) -> np.ndarray:
     eight_bit = _as_eight_bit(pixels)
     if eight_bit is not None:
         resized = np.asarray(
@@ -226,7 +234,7 @@ def preprocess(image: np.ndarray, size: int, resize: str) -> np.ndarray:
 def preprocess_batch(images: Sequence[np.ndarray], size: int, resize: str) -> np.ndarray:
     """:func:`preprocess` each image into one (N, 3, size, size) float32 batch."""
     _resample(resize)
-    _check_input_size(size)
+    size = budget.check_input_size(size)
     batch = np.empty((len(images), 3, size, size), dtype=np.float32)
     for i, image in enumerate(images):
         batch[i] = preprocess(image, size, resize)
@@ -286,56 +294,129 @@ def _check_readable_file(name: str) -> None:
         raise ImageError(_cannot(name, f"cannot access it ({_reason(exc)})")) from None
     if stat.S_ISDIR(info.st_mode):
         raise ImageError(_cannot(name, "it is a directory, not an image file"))
+    if not stat.S_ISREG(info.st_mode):  # a FIFO would block the read forever
+        raise ImageError(_cannot(name, f"it is {fsio.kind_of(info.st_mode)}, not a regular file"))
     if info.st_size == 0:
         raise ImageError(_cannot(name, "empty file (0 bytes)"))
 
 
-def _check_pixel_count(name: str, width: int, height: int) -> None:
-    if width * height > MAX_PIXELS:
-        raise ImageError(
-            _cannot(
-                name,
-                f"{width} x {height} = {width * height} pixels is over the limit of "
-                f"{MAX_PIXELS} pixels (xception_maya.images.MAX_PIXELS)",
-            )
-        )
-
-
-def _decode(name: str, min_side: int | None = None) -> _Decoded:
+def _open_file(name: str) -> BinaryIO:
     try:
-        # catch_warnings is process-wide, but only silences the bomb warning for this open:
-        # our own MAX_PIXELS check below makes the decision and gives the message.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(name)
-    except UnidentifiedImageError:
-        return _decode_unidentified(name)
-    except Image.DecompressionBombError as exc:
-        raise ImageError(_cannot(name, f"over Pillow's pixel limit ({exc})")) from None
+        return fsio.open_regular(name)
     except FileNotFoundError:
         raise ImageError(_cannot(name, "file not found")) from None
-    except Exception as exc:  # Pillow raises many types; the user needs one kind of error
-        raise ImageError(_cannot(name, f"cannot open it ({_reason(exc)})")) from None
-    with image:
-        _check_pixel_count(name, *image.size)
-        integer_max = _integer_max(image)
-        keep = _kept_side(image, min_side)
-        if keep and image.format == "JPEG":
-            image.draft(None, (keep, keep))  # decode at 1/2, 1/4 or 1/8 scale: far cheaper
+    except OSError as exc:
+        raise ImageError(_cannot(name, f"cannot access it ({_reason(exc)})")) from None
+
+
+def _decode(name: str, min_side: int | None, encoding: str | None) -> np.ndarray:
+    with _open_file(name) as file:
         try:
-            image.load()
-        except MemoryError:
-            raise
-        except Image.DecompressionBombError as exc:
-            raise ImageError(_cannot(name, f"over Pillow's limits ({exc})")) from None
-        except Exception as exc:
-            raise ImageError(
-                _cannot(name, f"truncated or corrupt image data ({_reason(exc)})")
-            ) from None
-        upright = _apply_exif_orientation(image)
-        if keep:
-            upright = _reduced(upright, keep)
-        return _pillow_pixels(name, upright, integer_max)
+            image = _open_pillow(file, name)
+        except UnidentifiedImageError:
+            return _decode_unidentified(name, min_side, encoding)
+        with image:
+            decoded_bytes = _check_pillow_header(name, image)
+            integer_max = _integer_max(image)
+            with budget.decode_slot(decoded_bytes):
+                picture = _load(name, image, _kept_side(image, min_side))
+                return _to_display(_pillow_pixels(name, picture, integer_max), encoding)
+
+
+def _open_pillow(file: BinaryIO, name: str) -> Image.Image:
+    """``Image.open`` without its DecompressionBombWarning: the plug-in registry that
+    ``Image.open`` walks, walked here. Silencing the warning with ``warnings.catch_warnings``
+    is not thread-safe (decoding threads would leave the host's filters changed for good);
+    our own header check decides instead, and Pillow's hard limit is kept."""
+    prefix = file.read(16)
+    tried: set[str] = set()
+    for load_plugins in (Image.preinit, Image.init):
+        load_plugins()
+        for format_id in list(Image.ID):
+            if format_id in tried:
+                continue
+            tried.add(format_id)
+            factory, accept = Image.OPEN[format_id]
+            try:
+                if accept is not None:
+                    verdict = accept(prefix)
+                    if not verdict or isinstance(verdict, str):  # str: "almost, but no"
+                        continue
+                file.seek(0)
+                image = factory(file, name)
+            except (SyntaxError, IndexError, TypeError, struct.error):
+                continue  # not this format: Image.open tries the next one too
+            except MemoryError:
+                raise
+            except Exception as exc:  # this format, but a damaged header: Image.open raises too
+                raise ImageError(_cannot(name, f"cannot open it ({_reason(exc)})")) from None
+            if Image.MAX_IMAGE_PIXELS and image.width * image.height > 2 * Image.MAX_IMAGE_PIXELS:
+                image.close()
+                raise ImageError(
+                    _cannot(
+                        name,
+                        f"over Pillow's pixel limit ({image.width} x {image.height} pixels; "
+                        f"PIL.Image.MAX_IMAGE_PIXELS is {Image.MAX_IMAGE_PIXELS})",
+                    )
+                )
+            return image
+    raise UnidentifiedImageError(f"cannot identify image file {name!r}")
+
+
+def open_thumbnail(path: str | os.PathLike[str], side: int) -> Image.Image:
+    """The image of ``path`` decoded reduced to about ``side`` pixels (at least ``side``
+    where it is larger), EXIF-rotated, still in its own Pillow mode: for the report. The
+    same header check, memory budget and regular-file check as :func:`load_image`."""
+    name = os.fspath(path)
+    _check_readable_file(name)
+    try:
+        with _open_file(name) as file:
+            try:
+                image = _open_pillow(file, name)
+            except UnidentifiedImageError:
+                raise ImageError(_cannot(name, "no thumbnail for this format")) from None
+            with image:
+                decoded_bytes = _check_pillow_header(name, image)
+                with budget.decode_slot(decoded_bytes):
+                    picture = _load(name, image, side)
+                    return picture.copy() if picture is image else picture
+    except MemoryError:
+        raise budget.not_enough_memory(name, "draw its thumbnail") from None
+
+
+def _check_pillow_header(name: str, image: Image.Image) -> int:
+    """The decoded size of an opened (not yet loaded) image, refused when over the limits."""
+    try:
+        mode = ImageMode.getmode(image.mode)
+        sample = np.dtype(mode.typestr).itemsize
+        bands = len(mode.bands)
+    except (KeyError, TypeError, ValueError):
+        sample, bands = 4, 4  # a mode Pillow lists but numpy cannot spell: assume the most
+    # Pillow stores 3 bands of 8 bits in 4 bytes.
+    pixel_bytes = 4 if bands == 3 and sample == 1 else bands * sample
+    return budget.check_decode(
+        name, image.width, image.height, pixel_bytes, f"{image.mode}: {pixel_bytes} bytes a pixel"
+    )
+
+
+def _load(name: str, image: Image.Image, keep: int | None) -> Image.Image:
+    """Decode ``image`` (reduced to about ``keep`` pixels a side when given) and turn it
+    upright. Reducing comes first, so turning never copies the full-size image."""
+    if keep and image.format == "JPEG":
+        image.draft(None, (keep, keep))  # decode at 1/2, 1/4 or 1/8 scale: far cheaper
+    try:
+        image.load()
+    except MemoryError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise ImageError(_cannot(name, f"over Pillow's limits ({exc})")) from None
+    except Exception as exc:  # Pillow raises many types; the user needs one kind of error
+        raise ImageError(
+            _cannot(name, f"truncated or corrupt image data ({_reason(exc)})")
+        ) from None
+    turn = _exif_transpose_method(image)
+    picture = _reduced(image, keep) if keep else image
+    return picture.transpose(turn) if turn is not None else picture
 
 
 def _kept_side(image: Image.Image, min_side: int | None) -> int | None:
@@ -349,10 +430,36 @@ def _reduced(image: Image.Image, keep: int) -> Image.Image:
     factor = min(image.size) // keep
     if factor < 2:
         return image
+    if image.mode in _REDUCE_AS:
+        return _reduced_by_strips(image, factor, _REDUCE_AS[image.mode](image))
     try:
         return image.reduce(factor)  # box filter over whole blocks: no aliasing
-    except ValueError:  # a mode reduce() does not handle: read it whole
-        return image
+    except ValueError:  # a mode reduce() does not handle: convert strip by strip
+        return _reduced_by_strips(image, factor, "RGBA")
+
+
+# Modes Image.reduce refuses or gets wrong (it averages palette indices), and the mode each
+# is reduced in. Converting strip by strip never holds a full-size converted copy.
+_REDUCE_AS: dict[str, Callable[[Image.Image], str]] = {
+    "1": lambda image: "L",
+    "P": lambda image: "RGBA" if "transparency" in image.info else "RGB",
+    "PA": lambda image: "RGBA",
+    "I;16": lambda image: "I",
+    "I;16L": lambda image: "I",
+    "I;16B": lambda image: "I",
+    "I;16N": lambda image: "I",
+}
+_STRIP_BYTES = 16 * 1024 * 1024
+
+
+def _reduced_by_strips(image: Image.Image, factor: int, mode: str) -> Image.Image:
+    width, height = (image.width // factor) * factor, (image.height // factor) * factor
+    out = Image.new(mode, (width // factor, height // factor))
+    rows = factor * max(1, _STRIP_BYTES // (width * 4 * factor))
+    for top in range(0, height, rows):
+        strip = image.crop((0, top, width, min(top + rows, height))).convert(mode)
+        out.paste(strip.reduce(factor), (0, top // factor))
+    return out
 
 
 def _integer_max(image: Image.Image) -> int:
@@ -368,16 +475,22 @@ def _integer_max(image: Image.Image) -> int:
     return int(2 ** (bits - 1) - 1 if signed else 2**bits - 1)
 
 
-def _apply_exif_orientation(image: Image.Image) -> Image.Image:
+_TRANSPOSE_FOR_ORIENTATION = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _exif_transpose_method(image: Image.Image) -> Image.Transpose | None:
     try:
-        orientation = image.getexif().get(_EXIF_ORIENTATION, 1)
-        if orientation in range(2, 9):
-            transposed = ImageOps.exif_transpose(image)
-            if transposed is not None:
-                return transposed
+        return _TRANSPOSE_FOR_ORIENTATION.get(image.getexif().get(_EXIF_ORIENTATION, 1))
     except Exception:  # broken camera metadata must not make readable pixels unreadable
-        pass
-    return image
+        return None
 
 
 def _pillow_pixels(name: str, image: Image.Image, integer_max: int) -> _Decoded:
@@ -414,10 +527,10 @@ def _gray_to_rgb(gray: np.ndarray) -> np.ndarray:
     return np.repeat(gray[..., None], 3, axis=2)
 
 
-def _decode_unidentified(name: str) -> _Decoded:
+def _decode_unidentified(name: str, min_side: int | None, encoding: str | None) -> np.ndarray:
     oiio = _openimageio()
     if oiio is not None:
-        return _decode_with_openimageio(oiio, name)
+        return _decode_with_openimageio(oiio, name, min_side, encoding)
     try:
         with open(name, "rb") as file:
             head = file.read(16)
@@ -438,50 +551,126 @@ def _openimageio() -> Any | None:
         return None
 
 
-def _decode_with_openimageio(oiio: Any, name: str) -> _Decoded:
+def _decode_with_openimageio(
+    oiio: Any, name: str, min_side: int | None, encoding: str | None
+) -> np.ndarray:
+    """Read only the colour channels (the first three) and alpha, strip by strip, reduced
+    by whole blocks when the image is large: a 256-channel EXR costs what an RGBA one does."""
     try:
-        buf = oiio.ImageBuf(name)
-        spec = buf.spec()  # reads the header only
-        if buf.has_error:
-            detail = buf.geterror().strip().splitlines()
-            reason = detail[0] if detail else "unrecognised file format"
-            raise ImageError(
-                _cannot(name, f"not an image Pillow or OpenImageIO can read ({reason})")
-            )
-        _check_pixel_count(name, spec.width, spec.height)
+        source = oiio.ImageInput.open(name)
+    except Exception as exc:
+        raise ImageError(_cannot(name, f"OpenImageIO failed ({_reason(exc)})")) from None
+    if source is None:
+        detail = oiio.geterror().strip().splitlines()
+        reason = detail[0] if detail else "unrecognised file format"
+        raise ImageError(_cannot(name, f"not an image Pillow or OpenImageIO can read ({reason})"))
+    try:
+        spec = source.spec()
+        if spec.deep:
+            raise ImageError(_cannot(name, "deep images are not supported"))
+        colour, alpha = _openimageio_channels(name, spec)
+        wanted = sorted({*colour, *([] if alpha is None else [alpha])})
         is_float = str(spec.format) in ("half", "float", "double")
-        buf = oiio.ImageBufAlgo.reorient(buf)
-        # OpenImageIO hands out premultiplied colour; we composite straight alpha.
-        if spec.alpha_channel >= 0:
-            buf = oiio.ImageBufAlgo.unpremult(buf)
-        pixels = buf.get_pixels(oiio.FLOAT)
-        if buf.has_error or pixels is None:
-            detail = buf.geterror().strip().splitlines()
-            reason = detail[0] if detail else "no pixels"
-            raise ImageError(_cannot(name, f"truncated or corrupt image data ({reason})"))
-    except ImageError:
-        raise
-    except MemoryError:
+        orientation = spec.get_int_attribute("Orientation", 1)
+        decoded_bytes = budget.check_decode(
+            name,
+            spec.width,
+            spec.height,
+            4 * len(wanted),
+            f"{len(wanted)} of its {spec.nchannels} channels read, 4 bytes each",
+        )
+        keep = (
+            REDUCE_MARGIN * min_side if min_side and spec.width * spec.height > REDUCE_ABOVE else 0
+        )
+        factor = max(1, min(spec.width, spec.height) // keep) if keep else 1
+        with budget.decode_slot(decoded_bytes):
+            pixels = _read_openimageio(oiio, name, source, spec, wanted, factor)
+            rgb = np.ascontiguousarray(pixels[..., [wanted.index(c) for c in colour]])
+            straight = None
+            if (
+                alpha is not None
+            ):  # OpenImageIO hands out premultiplied colour; we composite straight
+                straight = pixels[..., wanted.index(alpha)]
+                np.divide(rgb, straight[..., None], out=rgb, where=straight[..., None] > 0)
+                straight = np.nan_to_num(straight, nan=1.0, posinf=1.0, neginf=0.0)
+                np.clip(straight, 0.0, 1.0, out=straight)
+            rgb = _oriented(rgb, orientation)
+            straight = None if straight is None else _oriented(straight, orientation)
+            return _to_display(_Decoded(rgb, straight, is_float), encoding)
+    except (ImageError, MemoryError):
         raise
     except Exception as exc:
         raise ImageError(_cannot(name, f"OpenImageIO failed ({_reason(exc)})")) from None
-    pixels = np.asarray(pixels, dtype=np.float32)
-    if pixels.ndim == 4:  # a volume: keep the first slice
-        pixels = pixels[0]
-    if pixels.ndim == 2:
-        pixels = pixels[..., None]
+    finally:
+        source.close()
+
+
+def _openimageio_channels(name: str, spec: Any) -> tuple[list[int], int | None]:
     skip = {spec.alpha_channel, spec.z_channel}
-    colour = [c for c in range(pixels.shape[2]) if c not in skip][:3]
+    colour = [c for c in range(spec.nchannels) if c not in skip][:3]
     if not colour:
         raise ImageError(_cannot(name, "it has no colour channels"))
     if len(colour) < 3:
         colour = [colour[0]] * 3  # grey (Y or YA): repeat the one channel
-    rgb = np.ascontiguousarray(pixels[..., colour])
-    alpha = None
-    if 0 <= spec.alpha_channel < pixels.shape[2]:
-        alpha = np.nan_to_num(pixels[..., spec.alpha_channel], nan=1.0, posinf=1.0, neginf=0.0)
-        np.clip(alpha, 0.0, 1.0, out=alpha)
-    return _Decoded(rgb, alpha, is_float)
+    alpha = spec.alpha_channel if 0 <= spec.alpha_channel < spec.nchannels else None
+    return colour, alpha
+
+
+def _read_openimageio(
+    oiio: Any, name: str, source: Any, spec: Any, wanted: list[int], factor: int
+) -> np.ndarray:
+    """(H // factor, W // factor, len(wanted)) float32: the wanted channels, read in strips
+    of whole blocks and averaged over factor x factor blocks as they come."""
+    runs: list[tuple[int, int]] = []  # contiguous channel ranges: one read each
+    for c in wanted:
+        if runs and runs[-1][1] == c:
+            runs[-1] = (runs[-1][0], c + 1)
+        else:
+            runs.append((c, c + 1))
+    height = (spec.height // factor) * factor
+    # OpenImageIO reads every channel of a strip before picking the wanted ones: size the
+    # strips by all of them, and by at least 16 rows (an EXR zip block) not to decode twice.
+    row_bytes = spec.width * 4 * max(len(wanted), spec.nchannels)
+    rows = factor * max(1, _STRIP_BYTES // (row_bytes * factor), -(-16 // factor))
+    out = np.empty((height // factor, spec.width // factor, len(wanted)), dtype=np.float32)
+    for top in range(0, height, rows):
+        bottom = min(top + rows, height)
+        parts = []
+        for begin, end in runs:
+            data = source.read_scanlines(
+                0, 0, spec.y + top, spec.y + bottom, spec.z, begin, end, oiio.FLOAT
+            )
+            if data is None or source.has_error:
+                detail = source.geterror().strip().splitlines()
+                reason = detail[0] if detail else "no pixels"
+                raise ImageError(_cannot(name, f"truncated or corrupt image data ({reason})"))
+            parts.append(np.asarray(data, dtype=np.float32).reshape(bottom - top, spec.width, -1))
+        strip = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=2)
+        out[top // factor : bottom // factor] = _block_mean(strip, factor) if factor > 1 else strip
+    return out
+
+
+def _block_mean(strip: np.ndarray, factor: int) -> np.ndarray:
+    rows, width = (strip.shape[0] // factor) * factor, (strip.shape[1] // factor) * factor
+    blocks = strip[:rows, :width].reshape(rows // factor, factor, width // factor, factor, -1)
+    mean: np.ndarray = blocks.mean(axis=(1, 3), dtype=np.float32)
+    return mean
+
+
+def _oriented(pixels: np.ndarray, orientation: int) -> np.ndarray:
+    """Apply an EXIF orientation (1-8) to an (H, W, ...) array, as viewers show it."""
+    if orientation not in range(2, 9):
+        return pixels
+    turns: dict[int, Callable[[np.ndarray], np.ndarray]] = {
+        2: lambda a: a[:, ::-1],
+        3: lambda a: a[::-1, ::-1],
+        4: lambda a: a[::-1],
+        5: lambda a: a.swapaxes(0, 1),
+        6: lambda a: np.rot90(a, -1),
+        7: lambda a: a[::-1, ::-1].swapaxes(0, 1),
+        8: lambda a: np.rot90(a, 1),
+    }
+    return np.ascontiguousarray(turns[orientation](pixels))
 
 
 # --- colour -----------------------------------------------------------------------------------
@@ -499,13 +688,18 @@ def _encoding(color_space: str | None) -> str | None:
 
 def srgb_encode(linear: np.ndarray) -> np.ndarray:
     """The sRGB transfer function (IEC 61966-2-1): linear [0, 1] -> display [0, 1]."""
-    linear = np.asarray(linear, dtype=np.float32)
-    # np.where evaluates both branches: keep negatives out of the power to avoid NaN warnings.
-    curve = np.power(np.maximum(linear, np.float32(0.0)), np.float32(1.0 / 2.4))
-    curve = np.float32(1.055) * curve - np.float32(0.055)
-    encoded: np.ndarray = np.where(
-        linear <= np.float32(0.0031308), linear * np.float32(12.92), curve
-    )
+    linear = np.ascontiguousarray(linear, dtype=np.float32)
+    encoded = np.empty_like(linear)
+    source, target = linear.reshape(-1), encoded.reshape(-1)
+    # In blocks: a full-size temporary per step would cost several copies of a large image.
+    for start in range(0, source.size, _BLOCK):
+        x, out = source[start : start + _BLOCK], target[start : start + _BLOCK]
+        np.maximum(x, np.float32(0.0), out=out)  # negatives stay out of the power (NaN)
+        np.power(out, np.float32(1.0 / 2.4), out=out)
+        out *= np.float32(1.055)
+        out -= np.float32(0.055)
+        low = x <= np.float32(0.0031308)
+        out[low] = x[low] * np.float32(12.92)
     return encoded
 
 
@@ -528,11 +722,15 @@ def _to_display(decoded: _Decoded, encoding: str | None) -> np.ndarray:
         np.clip(rgb, 0.0, 1.0, out=rgb)
     if encoding in ("linear", "ACEScg", "ACES2065-1"):
         rgb = srgb_encode(rgb)
+    rgb = np.ascontiguousarray(rgb, dtype=np.float32)
     if decoded.alpha is not None and not np.all(decoded.alpha >= 1.0):
-        alpha = decoded.alpha[..., None]
-        background = np.asarray(BACKGROUND, dtype=np.float32)
-        rgb = rgb * alpha + background * (np.float32(1.0) - alpha)
-    return np.ascontiguousarray(rgb, dtype=np.float32)
+        alpha = decoded.alpha
+        behind = np.float32(1.0) - alpha
+        for c, grey in enumerate(BACKGROUND):  # in place, one channel at a time
+            channel = rgb[..., c]
+            channel *= alpha
+            channel += np.float32(grey) * behind
+    return rgb
 
 
 # --- preprocessing ----------------------------------------------------------------------------
@@ -543,13 +741,6 @@ def _resample(resize: str) -> Image.Resampling:
         return _RESAMPLING[resize]
     except (KeyError, TypeError):
         raise ImageError(f"resize filter {resize!r} is not one of {RESIZE_FILTERS}") from None
-
-
-def _check_input_size(size: int) -> None:
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
-        raise ImageError(f"input size must be a whole number of pixels, got {size!r}")
-    if size < MIN_INPUT_SIZE:
-        raise ImageError(f"input size {size} is below Xception's minimum of {MIN_INPUT_SIZE}")
 
 
 def _check_image(image: np.ndarray) -> np.ndarray:
@@ -568,7 +759,7 @@ def _as_eight_bit(pixels: np.ndarray) -> np.ndarray | None:
     out = np.empty(flat.size, dtype=np.uint8)
     # Blocks that stay in cache: a 4K image costs tens of milliseconds instead of a second of
     # full-size temporaries, and a float image is usually rejected in the first block.
-    block = 1 << 18
+    block = _BLOCK
     scaled = np.empty(min(block, flat.size), dtype=np.float32)
     rounded = np.empty_like(scaled)
     for start in range(0, flat.size, block):

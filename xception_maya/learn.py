@@ -22,15 +22,19 @@ The backbone stays frozen; only a single dense layer is trained, in numpy:
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
+import stat
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .errors import ImageError, ModelError, XceptionMayaError
+from .fsio import kind_of
 from .heads import Head
 from .preprocessing import Preprocessing
 
@@ -176,15 +180,78 @@ def leave_one_out(
     return accuracy, predictions
 
 
+class ImageScan(NamedTuple):
+    found: list[Path]  # the images, sorted
+    skipped: list[tuple[Path, str]]  # image-named entries that cannot be read, with why
+
+
 def image_files(folder: Path, recursive: bool = True) -> list[Path]:
     """Images under ``folder`` (in its sub-folders too unless ``recursive`` is false), sorted;
-    hidden files and folders are left out."""
-    found = []
-    for path in folder.rglob("*") if recursive else folder.iterdir():
-        hidden = any(part.startswith(".") for part in path.relative_to(folder).parts)
-        if not hidden and path.is_file() and path.suffix.lower() in IMAGE_EXTENSIONS:
-            found.append(path)
-    return sorted(found)
+    hidden files and folders are left out. :func:`scan_images` also says what was skipped."""
+    return scan_images(folder, recursive).found
+
+
+def scan_images(folder: Path, recursive: bool = True) -> ImageScan:
+    """The images under ``folder``, and every entry that looks like one (by its extension)
+    or is a folder that could not be searched, with the reason it was skipped: a broken or
+    looping symbolic link, a folder named like an image, a FIFO or device, no permission.
+    Symbolic links to folders are followed, each folder searched once. Hidden files and
+    folders, and files with other extensions, are left out without a word."""
+    found: list[Path] = []
+    skipped: list[tuple[Path, str]] = []
+    searched: dict[tuple[int, int], Path] = {}
+
+    def search(directory: Path, ancestors: frozenset[tuple[int, int]]) -> None:
+        try:
+            info = directory.stat()
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            skipped.append((directory, f"cannot search this folder ({_os_reason(exc)})"))
+            return
+        identity = (info.st_dev, info.st_ino)
+        if identity in ancestors:
+            skipped.append((directory, "symbolic link loop: a folder it is inside of"))
+            return
+        if identity in searched:
+            skipped.append((directory, f"the same folder as {searched[identity]}, searched once"))
+            return
+        searched[identity] = directory
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            looks_like_image = path.suffix.lower() in IMAGE_EXTENSIONS
+            try:
+                mode = os.stat(path).st_mode  # follows symbolic links
+            except OSError as exc:
+                if looks_like_image or entry.is_symlink():
+                    skipped.append((path, _broken_link_reason(exc, entry.is_symlink())))
+                continue
+            if stat.S_ISDIR(mode):
+                if looks_like_image:
+                    skipped.append((path, "a folder, not an image file"))
+                if recursive:
+                    search(path, ancestors | {identity})
+            elif looks_like_image:
+                if stat.S_ISREG(mode):
+                    found.append(path)
+                else:
+                    skipped.append((path, f"{kind_of(mode)}, not a regular file"))
+
+    search(folder, frozenset())
+    return ImageScan(sorted(found), skipped)
+
+
+def _os_reason(exc: OSError) -> str:
+    return (exc.strerror or str(exc)).lower()
+
+
+def _broken_link_reason(exc: OSError, is_link: bool) -> str:
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop"
+    if is_link and isinstance(exc, FileNotFoundError):
+        return "broken symbolic link (its target does not exist)"
+    return f"cannot access it ({_os_reason(exc)})"
 
 
 def learn_from_folders(
@@ -224,7 +291,9 @@ def learn_from_folders(
     rows: list[np.ndarray] = []
     names: list[str] = []
     for folder in folders:
-        paths = image_files(folder)
+        scan = scan_images(folder)
+        paths = scan.found
+        skipped.extend({"image": str(p), "reason": why} for p, why in scan.skipped)
         if not paths:
             raise ModelError(
                 f"tag folder {folder} holds no images ({', '.join(IMAGE_EXTENSIONS)}); "

@@ -6,10 +6,11 @@ cache and index key includes them; they travel together as a :class:`Preprocessi
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 
-from .errors import ModelError
-from .limits import MAX_INPUT_SIZE, MIN_INPUT_SIZE
+from . import limits
+from .errors import ModelError, XceptionMayaError
 
 RESIZE_FILTERS = ("nearest", "bilinear", "bicubic", "lanczos")
 # Xception's input range: x / 127.5 - 1 on 0..255 values. Imported models may declare others.
@@ -33,14 +34,23 @@ class Preprocessing:
         return f"{self.size}|{self.resize}|{self.input_range}"
 
 
-def check_size(size: object, what: str = "input size") -> int:
+def check_size(
+    size: object, what: str = "input size", error: type[XceptionMayaError] = ModelError
+) -> int:
     """``size`` when it is a whole number of pixels the backbone can take within the memory
-    limits, else one clear error."""
-    if isinstance(size, bool) or not isinstance(size, int):
-        raise ModelError(f"{what} must be a whole number of pixels, got {size!r}")
-    if not MIN_INPUT_SIZE <= size <= MAX_INPUT_SIZE:
-        raise ModelError(
-            f"{what} {size} is outside {MIN_INPUT_SIZE}..{MAX_INPUT_SIZE} pixels "
-            f"(Xception's minimum; the memory limit xception_maya.limits.MAX_INPUT_SIZE)"
+    limits, else one clear ``error``. The only place this rule lives."""
+    try:
+        if isinstance(size, bool):
+            raise TypeError
+        side = operator.index(size)  # type: ignore[arg-type]  # int and numpy integers, not floats or text
+    except TypeError:
+        raise error(f"{what} must be a whole number of pixels, got {size!r}") from None
+    # Read at call time, so tests and hosts can tighten the limits.
+    if side < limits.MIN_INPUT_SIZE:
+        raise error(f"{what} {side} is below Xception's minimum of {limits.MIN_INPUT_SIZE}")
+    if side > limits.MAX_INPUT_SIZE:
+        raise error(
+            f"{what} {side} is over the limit of {limits.MAX_INPUT_SIZE} pixels "
+            "(xception_maya.limits.MAX_INPUT_SIZE): the network's memory grows with its square"
         )
-    return size
+    return side

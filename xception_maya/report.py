@@ -2,7 +2,10 @@
 
 Records are the CLI's JSON results: ``{"image", "labels", "scores", "indices", "error"}``.
 Thumbnails are JPEGs embedded as base64 data URIs, so the one file can be mailed or archived
-without the images beside it.
+without the images beside it. They are decoded by :func:`xception_maya.images.open_thumbnail`,
+with the classifier's header check and memory budget. Names and errors are shown through
+:func:`xception_maya.text.shown`, so any bytes in a file name give valid one-line HTML; the
+file is written atomically and never onto a folder or a special file.
 """
 
 from __future__ import annotations
@@ -15,7 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
+
+from . import fsio, images
+from .text import shown
 
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 24px;
@@ -59,6 +65,7 @@ def write_report(
 ) -> Path:
     """Write the report to ``path`` (UTF-8 HTML) and return the path."""
     path = Path(path)
+    fsio.check_writable(path)  # before the thumbnails: a bad target fails at once
     errors = [r for r in records if r.get("error")]
     summary = [_count(len(records), "image"), _count(len(errors), "error")]
     if head:
@@ -70,36 +77,31 @@ def write_report(
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(title)}</title><style>{STYLE}</style></head>",
+        f"<title>{_html(title)}</title><style>{STYLE}</style></head>",
         f'<body style="--size: {int(thumbnail_size)}px">',
-        f"<h1>{escape(title)}</h1>",
-        f'<div class="summary">{escape(" · ".join(summary))}</div>',
+        f"<h1>{_html(title)}</h1>",
+        f'<div class="summary">{_html(" · ".join(summary))}</div>',
     ]
     if errors:
         parts.append('<section class="errors"><h2>Could not classify</h2><ul>')
         for record in errors:
             image = str(record.get("image", ""))
             parts.append(
-                f'<li><span title="{escape(image)}">{escape(Path(image).name)}</span>: '
-                f'<span class="reason">{escape(str(record["error"]))}</span></li>'
+                f'<li><span title="{_html(image)}">{_html(Path(image).name)}</span>: '
+                f'<span class="reason">{_html(str(record["error"]))}</span></li>'
             )
         parts.append("</ul></section>")
     parts.append('<main class="grid">')
     parts.extend(_card(record, thumbnail_size) for record in records)
     parts.append("</main></body></html>")
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(parts) + "\n", encoding="utf-8")
-    return path
+    return fsio.write_atomic(path, "\n".join(parts) + "\n")
 
 
 def thumbnail_data_uri(image: str | Path, size: int) -> str:
     """A ``data:image/jpeg;base64,...`` thumbnail fitting in size x size, EXIF-rotated."""
-    with Image.open(image) as opened:
-        opened.draft("RGB", (size, size))  # JPEG decodes at a reduced scale: much faster
-        picture = ImageOps.exif_transpose(opened)
-        picture = _to_rgb(picture)
-        picture.thumbnail((size, size))
+    picture = _to_rgb(images.open_thumbnail(image, size))
+    picture.thumbnail((size, size))
     buffer = io.BytesIO()
     picture.save(buffer, format="JPEG", quality=85)
     return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
@@ -120,6 +122,11 @@ def _to_rgb(picture: Image.Image) -> Image.Image:
     return picture.convert("RGB")
 
 
+def _html(text: str) -> str:
+    """User text (names, errors, labels) as one line of HTML, whatever its bytes."""
+    return escape(shown(text))
+
+
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
@@ -128,24 +135,26 @@ def _card(record: Mapping[str, Any], size: int) -> str:
     image = str(record.get("image", ""))
     error = record.get("error")
     try:
-        thumb = f'<img src="{thumbnail_data_uri(image, size)}" alt="{escape(Path(image).name)}">'
+        thumb = f'<img src="{thumbnail_data_uri(image, size)}" alt="{_html(Path(image).name)}">'
+    except MemoryError:
+        thumb = '<div class="placeholder">no thumbnail: not enough memory</div>'
     except Exception as exc:  # any failure only costs the thumbnail, never the report
         reason = str(exc) or type(exc).__name__
-        thumb = f'<div class="placeholder">no thumbnail: {escape(reason)}</div>'
+        thumb = f'<div class="placeholder">no thumbnail: {_html(reason)}</div>'
     lines = [
         f'<div class="card{" error" if error else ""}">',
         f'<div class="thumb">{thumb}</div>',
-        f'<div class="name" title="{escape(image)}">{escape(Path(image).name)}</div>',
+        f'<div class="name" title="{_html(image)}">{_html(Path(image).name)}</div>',
     ]
     if error:
-        lines.append(f'<div class="reason">{escape(str(error))}</div>')
+        lines.append(f'<div class="reason">{_html(str(error))}</div>')
     else:
         # A malformed record with fewer scores than labels shows what pairs up.
         labels, scores = record.get("labels", []), record.get("scores", [])
         for label, score in zip(labels, scores, strict=False):
             percent = min(max(float(score) * 100, 0.0), 100.0)
             lines.append(
-                f'<div class="label"><div class="text"><span>{escape(str(label))}</span>'
+                f'<div class="label"><div class="text"><span>{_html(str(label))}</span>'
                 f"<span>{percent:.1f}%</span></div>"
                 f'<div class="bar"><span style="width: {percent:.1f}%"></span></div></div>'
             )
