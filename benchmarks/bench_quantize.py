@@ -12,6 +12,7 @@ onnxruntime time at 150 px, batch 1. Prints one table, the CPU first.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import statistics
 import sys
 import time
@@ -23,20 +24,22 @@ from xception_maya import cpu, quantize
 from xception_maya.heads import Head
 from xception_maya.manifest import Manifest, default_models_dir
 
+_C = ["Conv"]
 GRID: dict[str, quantize.Settings] = {
-    "minmax": quantize.Settings(method="minmax", skip_depthwise=False),
-    "minmax-dw": quantize.Settings(method="minmax"),
-    "entropy": quantize.Settings(method="entropy", skip_depthwise=False),
-    "entropy-dw": quantize.Settings(method="entropy"),
-    "percentile": quantize.Settings(method="percentile", skip_depthwise=False),
-    "percentile-dw": quantize.Settings(method="percentile"),
-    "percentile-dw-99.99": quantize.Settings(method="percentile", percentile=99.99),
-    "percentile-dw-sym": quantize.Settings(method="percentile", symmetric_activations=True),
-    "percentile-dw-rr": quantize.Settings(method="percentile", reduce_range=True),
-    "percentile-dw-first-last": quantize.Settings(
-        method="percentile", exclude=["block1_conv1", "block14_sepconv2"]
-    ),
-    "percentile-per-tensor": quantize.Settings(method="percentile", per_channel=False),
+    "minmax, all ops": quantize.Settings(method="minmax"),
+    "percentile, all ops": quantize.Settings(),
+    "percentile, Conv only": quantize.Settings(op_types=_C),
+    "entropy, Conv only": quantize.Settings(method="entropy", op_types=_C),
+    "+ stem in float": quantize.Settings(op_types=_C, keep_stem=True),
+    "+ residual writers": quantize.Settings(op_types=_C, keep_stem=True, keep_residual_writers=True),
+    "chosen (+ 6 sensitive)": quantize.CHOSEN,
+    "chosen, minmax": dataclasses.replace(quantize.CHOSEN, method="minmax"),
+    "chosen, entropy": dataclasses.replace(quantize.CHOSEN, method="entropy"),
+    "chosen, percentile 99.99": dataclasses.replace(quantize.CHOSEN, percentile=99.99),
+    "chosen, per-tensor": dataclasses.replace(quantize.CHOSEN, per_channel=False),
+    "chosen, reduce_range": dataclasses.replace(quantize.CHOSEN, reduce_range=True),
+    "chosen, symmetric act.": dataclasses.replace(quantize.CHOSEN, symmetric_activations=True),
+    "Conv inputs only": quantize.Settings(op_types=_C, conv_outputs=False, keep_stem=True),
 }
 
 
@@ -87,7 +90,7 @@ def main() -> int:
     print("-" * len(header))
     args.out.mkdir(parents=True, exist_ok=True)
     for name in args.only or GRID:
-        path = args.out / f"{name}.onnx"
+        path = args.out / f"{''.join(c if c.isalnum() else '-' for c in name)}.onnx"
         st = GRID[name]
         ranges = args.out / f"ranges-{st.method}-{st.percentile}-{st.symmetric_activations}.json"
         quantize.build_int8(manifest.backbone_path, path, calibration, st, ranges_cache=ranges)

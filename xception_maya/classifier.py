@@ -73,6 +73,7 @@ class Classifier:
         cache: FeatureCache | None = None,
         batch_size: int = 8,
         user_heads: str | os.PathLike[str] | None = None,
+        precision: str = "fp32",
     ) -> None:
         """``head``: see :mod:`xception_maya.registry`; ``user_heads``: the folder of heads
         learned in Maya, found by name."""
@@ -80,7 +81,7 @@ class Classifier:
         self.head = resolve_head(
             head, self.manifest, user_heads=Path(user_heads) if user_heads else None
         )
-        self.engine: Engine = get_engine(self.manifest.backbone_path, device)
+        self.engine: Engine = get_engine(self.manifest.backbone_path, device, precision)
         self.size = size or (self.head.input_size if self.head else NO_HEAD_SIZE)
         self.resize = resize or (self.head.resize if self.head else NO_HEAD_RESIZE)
         if self.resize not in images.RESIZE_FILTERS:

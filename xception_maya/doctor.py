@@ -14,7 +14,16 @@ from typing import Any
 from . import __version__
 from .errors import XceptionMayaError
 
-PACKAGES = ("numpy", "onnxruntime", "onnxruntime-gpu", "Pillow", "onnx", "h5py", "OpenImageIO")
+PACKAGES = (
+    "numpy",
+    "onnxruntime",
+    "onnxruntime-gpu",
+    "openvino",
+    "Pillow",
+    "onnx",
+    "h5py",
+    "OpenImageIO",
+)
 
 
 def versions() -> dict[str, str]:
@@ -27,8 +36,12 @@ def versions() -> dict[str, str]:
     return found
 
 
-def report(models_dir: str | Path | None = None, device: str = "auto") -> dict[str, Any]:
+def report(
+    models_dir: str | Path | None = None, device: str = "auto", precision: str = "fp32"
+) -> dict[str, Any]:
+    from .cpu import detect
     from .engine import available_providers, get_engine
+    from .precision import int8_variant
     from .manifest import Manifest, default_models_dir
 
     info: dict[str, Any] = {
@@ -36,6 +49,7 @@ def report(models_dir: str | Path | None = None, device: str = "auto") -> dict[s
         "python": f"{platform.python_version()} ({sys.executable})",
         "platform": platform.platform(),
         **versions(),
+        "cpu": detect().summary(),
         "providers": available_providers(),
         "models": str(Path(models_dir) if models_dir else default_models_dir()),
     }
@@ -47,9 +61,16 @@ def report(models_dir: str | Path | None = None, device: str = "auto") -> dict[s
             for n, h in manifest.heads.items()
         ]
         problems += manifest.verify()
-        engine = get_engine(manifest.backbone_path, device)
+        int8 = int8_variant(manifest)
+        info["int8 model"] = (
+            f"{int8['file']} (bound {'holds' if int8.get('bound', {}).get('holds') else 'fails'})"
+            if int8
+            else "none (xception-maya setup --int8)"
+        )
+        engine = get_engine(manifest.backbone_path, device, precision)
         info["device"] = device
         info["running on"] = engine.provider
+        info["precision"] = f"{engine.precision} on {engine.runtime} ({engine.reason})"
         if engine.fallback:
             problems.append(engine.fallback)
     except XceptionMayaError as exc:

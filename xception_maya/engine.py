@@ -193,19 +193,7 @@ class Engine:
         return self._create_onnxruntime(path)
 
     def _create_onnxruntime(self, path: Path) -> Any:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3  # errors only: Maya's script editor is not a log file
-        # Idle onnxruntime threads spin by default, burning the cores that Maya and our
-        # decoding threads need between runs (measured: benchmarks/bench_engine.py).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        providers = [(p, _provider_options(p)) for p in self.requested]
-        try:
-            session = ort.InferenceSession(str(path), options, providers=providers)
-        except Exception as exc:  # onnxruntime raises its own untyped errors
-            raise ModelError(f"onnxruntime could not load {path}: {exc}") from exc
+        session = onnxruntime_session(path, self.requested)
         active = session.get_providers()
         best = self.requested[0]
         if best not in active:
@@ -271,6 +259,24 @@ class Engine:
             "key": self.key,
             "cpu": self.cpu.summary(),
         }
+
+
+def onnxruntime_session(path: Path, providers: list[str]) -> Any:
+    """An onnxruntime session with the engine's options (also the quantizer's checks)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3  # errors only: Maya's script editor is not a log file
+    # Idle onnxruntime threads spin by default, burning the cores that Maya and our
+    # decoding threads need between runs (measured: benchmarks/bench_engine.py).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    try:
+        return ort.InferenceSession(
+            str(path), options, providers=[(p, _provider_options(p)) for p in providers]
+        )
+    except Exception as exc:  # onnxruntime raises its own untyped errors
+        raise ModelError(f"onnxruntime could not load {path}: {exc}") from exc
 
 
 def _int8_entry(model_path: Path) -> dict[str, Any] | None:
