@@ -31,7 +31,9 @@ GRID: dict[str, quantize.Settings] = {
     "percentile, Conv only": quantize.Settings(op_types=_C),
     "entropy, Conv only": quantize.Settings(method="entropy", op_types=_C),
     "+ stem in float": quantize.Settings(op_types=_C, keep_stem=True),
-    "+ residual writers": quantize.Settings(op_types=_C, keep_stem=True, keep_residual_writers=True),
+    "+ residual writers": quantize.Settings(
+        op_types=_C, keep_stem=True, keep_residual_writers=True
+    ),
     "chosen (+ 6 sensitive)": quantize.CHOSEN,
     "chosen, minmax": dataclasses.replace(quantize.CHOSEN, method="minmax"),
     "chosen, entropy": dataclasses.replace(quantize.CHOSEN, method="entropy"),

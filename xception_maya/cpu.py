@@ -11,6 +11,7 @@ applied to the flags, so that ``auto`` decides for the CPU that the runtime will
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import platform
 import subprocess
@@ -128,9 +129,7 @@ def _sysctl(name: str) -> str:
 
 
 def _read_macos() -> CpuInfo:
-    features = " ".join(
-        _sysctl(n) for n in ("machdep.cpu.features", "machdep.cpu.leaf7_features")
-    )
+    features = " ".join(_sysctl(n) for n in ("machdep.cpu.features", "machdep.cpu.leaf7_features"))
     return parse_sysctl(_sysctl("machdep.cpu.brand_string") or platform.processor(), features)
 
 
@@ -138,18 +137,19 @@ def _read_other() -> CpuInfo:
     """Windows and the rest: the name from platform, the flags from what numpy dispatches to
     (numpy probes the CPU itself; ``AVX512_SPR`` covers AVX512-BF16 but says nothing of AMX)."""
     flags: set[str] = set()
-    try:
-        import numpy._core._multiarray_umath as umath  # numpy 2
-
-        found = {k.lower() for k, v in umath.__cpu_features__.items() if v}
-    except (ImportError, AttributeError):
-        found = set()
+    try:  # numpy 2 keeps it here; numpy 1 in numpy.core
+        umath = importlib.import_module("numpy._core._multiarray_umath")
+    except ImportError:
+        umath = importlib.import_module("numpy.core._multiarray_umath")
+    table = getattr(umath, "__cpu_features__", {})
+    found = {str(k).lower() for k, v in table.items() if v}
     names = {"avx2": "avx2", "avx512f": "avx512f", "avx512_icl": "avx512_vnni"}
     flags.update(v for k, v in names.items() if k in found)
     if "avx512_spr" in found:
         flags.add("avx512_bf16")
-    return CpuInfo(platform.processor() or platform.machine() or "unknown CPU", frozenset(flags),
-                   "platform")
+    return CpuInfo(
+        platform.processor() or platform.machine() or "unknown CPU", frozenset(flags), "platform"
+    )
 
 
 @functools.lru_cache(maxsize=1)

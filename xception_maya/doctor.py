@@ -41,8 +41,8 @@ def report(
 ) -> dict[str, Any]:
     from .cpu import detect
     from .engine import available_providers, get_engine
-    from .precision import int8_variant
     from .manifest import Manifest, default_models_dir
+    from .precision import int8_variant
 
     info: dict[str, Any] = {
         "xception-maya": __version__,

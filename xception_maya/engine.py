@@ -182,12 +182,15 @@ class Engine:
                 f"backbone model not found: {path}. Build it with `make models` "
                 "or `xception-maya setup`" + (" --int8." if self.precision == "int8" else ".")
             )
-        if self.precision == "int8" and self._int8 is not None:
-            if sha256_of(path) != self._int8.get("sha256"):
-                raise ModelError(
-                    f"{path} does not match its sha256 in the manifest; rebuild it with "
-                    "`xception-maya setup --int8`"
-                )
+        if (
+            self.precision == "int8"
+            and self._int8 is not None
+            and sha256_of(path) != self._int8.get("sha256")
+        ):
+            raise ModelError(
+                f"{path} does not match its sha256 in the manifest; rebuild it with "
+                "`xception-maya setup --int8`"
+            )
         if self.runtime == "openvino":
             return self._create_openvino(path)
         return self._create_onnxruntime(path)

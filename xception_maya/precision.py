@@ -86,8 +86,9 @@ def choose(
                 "use fp32 or auto"
             )
     if requested == "int8" and int8 is None:
-        raise ModelError("no int8 backbone in the models folder: build it with `xception-maya "
-                         "setup --int8`")
+        raise ModelError(
+            "no int8 backbone in the models folder: build it with `xception-maya setup --int8`"
+        )
     return Choice(requested, rt, f"{requested} as asked")
 
 
@@ -102,8 +103,12 @@ def _auto(*, on_cpu: bool, cpu: CpuInfo, openvino: bool, int8: dict[str, Any] | 
             elif not cpu.native_bf16:
                 why_not.append("bf16 needs AVX512-BF16 or AMX")
             else:
-                return Choice("bf16", "openvino", "auto: bf16, this CPU computes it natively "
-                              "(AVX512-BF16/AMX) and it keeps every top-1 label")
+                return Choice(
+                    "bf16",
+                    "openvino",
+                    "auto: bf16, this CPU computes it natively "
+                    "(AVX512-BF16/AMX) and it keeps every top-1 label",
+                )
         if candidate == "int8":
             bound = (int8 or {}).get("bound") or {}
             if int8 is None:
@@ -113,6 +118,9 @@ def _auto(*, on_cpu: bool, cpu: CpuInfo, openvino: bool, int8: dict[str, Any] | 
             elif not cpu.fast_int8:
                 why_not.append("int8 needs VNNI or AMX to pay")
             else:
-                return Choice("int8", DEFAULT_RUNTIME["int8"], "auto: int8, this CPU has "
-                              "VNNI/AMX and the int8 model's accuracy bound holds")
+                return Choice(
+                    "int8",
+                    DEFAULT_RUNTIME["int8"],
+                    "auto: int8, this CPU has VNNI/AMX and the int8 model's accuracy bound holds",
+                )
     return Choice("fp32", "onnxruntime", "auto: fp32 (" + "; ".join(why_not) + ")")

@@ -295,15 +295,19 @@ def install_int8(
         photos = [p for p in sorted(calibration.iterdir()) if p.suffix.lower() in _PHOTO_EXT]
         if not photos:
             raise ModelError(f"no calibration photos ({', '.join(_PHOTO_EXT)}) in {calibration}")
-    print(f"quantizing {manifest.backbone_path.name} to int8, calibrated on "
-          f"{len(photos)} photos ...", flush=True)
+    print(
+        f"quantizing {manifest.backbone_path.name} to int8, calibrated on {len(photos)} photos ...",
+        flush=True,
+    )
     entry = build_int8(manifest.backbone_path, models_dir / INT8_FILE, photos, CHOSEN)
     held_out = sorted((models_dir / "samples").glob("*.jpg"))
     head = Head.load(manifest.head_path(manifest.default_head)) if manifest.default_head else None
     if held_out:
         cpu_only = ["CPUExecutionProvider"]
-        ref, new = (onnxruntime_session(p, cpu_only) for p in (manifest.backbone_path,
-                                                                  models_dir / INT8_FILE))
+        ref, new = (
+            onnxruntime_session(p, cpu_only)
+            for p in (manifest.backbone_path, models_dir / INT8_FILE)
+        )
         entry["bound"] = accuracy_bound(
             lambda x: np.asarray(ref.run(["features"], {"images": x})[0]),
             lambda x: np.asarray(new.run(["features"], {"images": x})[0]),
@@ -317,7 +321,9 @@ def install_int8(
     set_int8_variant(manifest, entry)
     manifest.save()
     bound = entry["bound"]
-    print(f"wrote {INT8_FILE}: min feature cosine {bound.get('min_cosine')}, top-1 changed "
-          f"{bound.get('top1_changed')} of {bound.get('images')}: bound "
-          f"{'holds' if bound['holds'] else 'does NOT hold (auto keeps fp32)'}")
+    print(
+        f"wrote {INT8_FILE}: min feature cosine {bound.get('min_cosine')}, top-1 changed "
+        f"{bound.get('top1_changed')} of {bound.get('images')}: bound "
+        f"{'holds' if bound['holds'] else 'does NOT hold (auto keeps fp32)'}"
+    )
     return entry
