@@ -107,7 +107,9 @@ def cap(info: CpuInfo, isa: str | None) -> CpuInfo:
     if isa not in names:
         return info
     allowed = {f for _, flags in _ISA_LEVELS[: names.index(isa) + 1] for f in flags}
-    flags = frozenset(f for f in info.flags if f not in _CAPPED or f in allowed)
+    # Every AVX-512 and AMX extension goes with its level, listed or not.
+    capped = _CAPPED | {f for f in info.flags if f.startswith(("avx512", "amx"))}
+    flags = frozenset(f for f in info.flags if f not in capped or f in allowed)
     return CpuInfo(info.model, flags, info.source, isa.upper())
 
 
