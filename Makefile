@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # the oracle extra's torch is the CPU build where that configuration offers it.
 PIP := $(BIN)/python -m pip install -q --disable-pip-version-check
 
-.PHONY: demo test models lint typecheck bench clean
+.PHONY: demo test models int8 lint typecheck bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,11 +17,15 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 $(VENV)/.test-installed: $(VENV)/.installed pyproject.toml
-	$(PIP) -e '.[build,test,oracle,exr]'
+	$(PIP) -e '.[build,test,oracle,exr,openvino,int8]'
 	touch $@
 
 models: $(VENV)/.installed
 	$(BIN)/xception-maya setup
+
+# The int8 backbone (calibrated on scikit-image's sample photos), for tests and the bench.
+int8: $(VENV)/.test-installed models
+	$(BIN)/xception-maya setup --int8
 
 demo: models
 	$(BIN)/xception-maya classify --head kitchenware models/samples/*.jpg --report build/report.html
@@ -33,10 +37,10 @@ lint: $(VENV)/.test-installed
 typecheck: $(VENV)/.test-installed
 	$(BIN)/mypy
 
-test: $(VENV)/.test-installed models lint typecheck
+test: $(VENV)/.test-installed models int8 lint typecheck
 	KERAS_BACKEND=torch $(BIN)/pytest
 
-bench: $(VENV)/.test-installed models
+bench: $(VENV)/.test-installed models int8
 	KERAS_BACKEND=torch $(BIN)/python benchmarks/bench_engine.py
 
 clean:

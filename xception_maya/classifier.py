@@ -74,6 +74,7 @@ class Classifier:
         cache: FeatureCache | None = None,
         batch_size: int = 8,
         user_heads: str | os.PathLike[str] | None = None,
+        precision: str = "fp32",
     ) -> None:
         """``head``: see :mod:`xception_maya.registry`; ``user_heads``: the folder of heads
         learned in Maya, found by name."""
@@ -91,7 +92,7 @@ class Classifier:
         )
         self.size = self.preprocessing.size
         self.resize = self.preprocessing.resize
-        self.engine: Engine = get_engine(self.manifest.verified_backbone(), device)
+        self.engine: Engine = get_engine(self.manifest.verified_backbone(), device, precision)
         self.cache = shared_cache if cache is None else cache
         self.batch_size = max(1, batch_size)
 
@@ -105,7 +106,13 @@ class Classifier:
             content = images.pixels_key(source)
         else:
             content = images.content_key(source)
-        return (content, self.manifest.backbone.sha256, self.preprocessing.key, color_space)
+        return (
+            content,
+            self.manifest.backbone.sha256,
+            self.engine.key,  # precision and runtime: their features never mix with fp32's
+            self.preprocessing.key,
+            color_space,
+        )
 
     def _prepare(self, source: Source, color_space: str | None) -> np.ndarray:
         """The network input of one source; any failure, running out of memory included,

@@ -64,10 +64,22 @@ def _add_model_args(p: argparse.ArgumentParser, head: bool = True) -> None:
         type=Path,
         help="models folder (default: the module's models/ or $XCEPTION_MAYA_MODELS)",
     )
+    _add_precision_arg(p)
     p.add_argument("--size", type=int, help="input side in pixels (default: the head's own)")
     p.add_argument("--resize", choices=RESIZE_FILTERS, help="resize filter (default: the head's)")
     p.add_argument(
         "--color-space", help="colour space of the images, as Maya names it (default: sRGB)"
+    )
+
+
+def _add_precision_arg(p: argparse.ArgumentParser) -> None:
+    from .precision import PRECISIONS
+
+    p.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="fp32",
+        help="fp32 (default, exact), bf16 or int8 (faster on recent CPUs), or auto",
     )
 
 
@@ -137,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, help="input side in pixels (overrides --base-head)")
     p.add_argument("--resize", choices=RESIZE_FILTERS, help="resize filter (overrides --base-head)")
     p.add_argument("--device", default="auto", help="auto (default), cpu, gpu, cuda, ...")
+    _add_precision_arg(p)
     p.add_argument("--models", type=Path, help="models folder (default: the module's models/)")
     p.add_argument(
         "--install",
@@ -187,10 +200,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="HEX",
         help="with --imagenet: the file's md5 or sha256 (default: the md5 Keras publishes)",
     )
+    p.add_argument("--int8", action="store_true", help="also build the int8 backbone")
+    p.add_argument("--calibration", type=Path, help="photos to calibrate int8 on (a folder)")
 
     p = sub.add_parser("doctor", help="versions, execution providers, the manifest checked")
     p.add_argument("--models", type=Path)
     p.add_argument("--device", default="auto")
+    _add_precision_arg(p)
     p.add_argument("--json", action="store_true")
     return parser
 
@@ -229,6 +245,7 @@ def classifier_from(
         size=size or args.size,
         resize=resize or args.resize,
         batch_size=args.batch_size,
+        precision=args.precision,
     )
 
 
@@ -257,7 +274,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
     if args.json:
         print_json(records)
     else:
-        print_table(records, classifier.engine.provider)
+        print_table(records, classifier.engine.summary)
     if args.report:
         from .report import write_report
 
@@ -350,7 +367,7 @@ def cmd_tag(args: argparse.Namespace) -> int:
             if classifier.head
             else "(no head: features only)"
         )
-        print_table(records, classifier.engine.provider, root=args.folder, no_labels=no_labels)
+        print_table(records, classifier.engine.summary, root=args.folder, no_labels=no_labels)
     if classifier.engine.fallback:
         print(f"xception-maya: warning: {classifier.engine.fallback}", file=sys.stderr)
     report_error = None
@@ -429,7 +446,7 @@ def cmd_similar(args: argparse.Namespace) -> int:
             print(f"{similarity:>10.4f}  {_display_name(str(path), args.folder)}")
         print(
             f"({len(readable)} images compared with {shown(args.image.name)} on "
-            f"{classifier.engine.provider})",
+            f"{classifier.engine.summary})",
             file=sys.stderr,
         )
     if classifier.engine.fallback:
@@ -497,7 +514,7 @@ def cmd_learn(args: argparse.Namespace) -> int:
     per_tag: dict[str, float] = head.extra.get("holdout_per_tag") or {}
     print(
         f"learned head {name!r} from {args.folder}: {head.extra['trained_on']} examples, "
-        f"{size}px {resize}, on {classifier.engine.provider}"
+        f"{size}px {resize}, on {classifier.engine.summary}"
     )
     width = max(len("tag"), *(len(tag) for tag in counts))
     print(f"  {'tag':<{width}}  {'examples':>8}  {'held-out':>8}")
@@ -572,9 +589,15 @@ def cmd_setup(args: argparse.Namespace) -> int:
     models = args.models or default_models_dir()
     if args.imagenet:
         return _setup_imagenet(args, models)
+    if args.int8 and args.imagenet:
+        raise XceptionMayaError("--int8 builds the kitchenware backbone's int8 copy; run it apart")
     if args.source or args.url or args.file_hash:
         raise XceptionMayaError("--from, --url and --hash go with --imagenet")
     default_model.build(models, args.cache, force=args.force)
+    if args.int8:
+        from .quantize import install_int8
+
+        install_int8(models, args.calibration, force=args.force)
     return 0
 
 
@@ -620,7 +643,7 @@ def _setup_imagenet(args: argparse.Namespace, models: Path) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from .doctor import report
 
-    info = report(args.models, args.device)
+    info = report(args.models, args.device, args.precision)
     if args.json:
         print(json.dumps(info, indent=2))
     else:

@@ -17,7 +17,16 @@ from . import __version__
 from .errors import XceptionMayaError
 from .heads import Head
 
-PACKAGES = ("numpy", "onnxruntime", "onnxruntime-gpu", "Pillow", "onnx", "h5py", "OpenImageIO")
+PACKAGES = (
+    "numpy",
+    "onnxruntime",
+    "onnxruntime-gpu",
+    "openvino",
+    "Pillow",
+    "onnx",
+    "h5py",
+    "OpenImageIO",
+)
 
 
 def versions() -> dict[str, str]:
@@ -30,15 +39,20 @@ def versions() -> dict[str, str]:
     return found
 
 
-def report(models_dir: str | Path | None = None, device: str = "auto") -> dict[str, Any]:
+def report(
+    models_dir: str | Path | None = None, device: str = "auto", precision: str = "fp32"
+) -> dict[str, Any]:
+    from .cpu import detect
     from .engine import available_providers
     from .manifest import Manifest, default_models_dir
+    from .precision import int8_variant
 
     info: dict[str, Any] = {
         "xception-maya": __version__,
         "python": f"{platform.python_version()} ({sys.executable})",
         "platform": platform.platform(),
         **versions(),
+        "cpu": detect().summary(),
         "providers": available_providers(),
         "models": str(Path(models_dir) if models_dir else default_models_dir()),
     }
@@ -56,18 +70,27 @@ def report(models_dir: str | Path | None = None, device: str = "auto") -> dict[s
     for name in manifest.heads:
         path = manifest.head_path(name)
         problems += _check(f"head {name}", functools.partial(Head.load, path))
+    int8 = int8_variant(manifest)
+    info["int8 model"] = (
+        f"{int8['file']} (bound {'holds' if int8.get('bound', {}).get('holds') else 'fails'})"
+        if int8
+        else "none (xception-maya setup --int8)"
+    )
     info["device"] = device
-    engine_problems = _check("backbone", lambda: _run_engine(manifest.backbone_path, device, info))
+    engine_problems = _check(
+        "backbone", lambda: _run_engine(manifest.backbone_path, device, precision, info)
+    )
     problems += engine_problems
     info["problems"] = problems
     return info
 
 
-def _run_engine(path: Path, device: str, info: dict[str, Any]) -> None:
+def _run_engine(path: Path, device: str, precision: str, info: dict[str, Any]) -> None:
     from .engine import get_engine
 
-    engine = get_engine(path, device)
+    engine = get_engine(path, device, precision)
     info["running on"] = engine.provider
+    info["precision"] = f"{engine.precision} on {engine.runtime} ({engine.reason})"
     if engine.fallback:
         raise XceptionMayaError(engine.fallback)
 

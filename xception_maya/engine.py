@@ -1,4 +1,4 @@
-"""The inference engine: one onnxruntime session per (model file, device) per process.
+"""The inference engine: one session per (model file, device, precision, runtime) per process.
 
 Sessions are created lazily (the first classification pays for it, importing the package
 does not), shared by every caller, and safe to use from several threads (onnxruntime's
@@ -8,6 +8,10 @@ GPU silently not used is the most common complaint about tools like this one, so
 provider that actually runs is always known (``Engine.provider``) and a requested GPU that
 onnxruntime could not load is an error for an explicit device and a recorded fallback
 (``Engine.fallback``) for ``auto``.
+
+The precision (:mod:`xception_maya.precision`) picks the runtime: onnxruntime for fp32 and
+int8, OpenVINO (optional) for bf16. ``Engine.key`` names precision, runtime and the model file
+actually run, so that features of different precisions never share a cache or index entry.
 """
 
 from __future__ import annotations
@@ -19,7 +23,10 @@ from typing import Any
 
 import numpy as np
 
+from . import cpu as cpu_info
+from . import precision as prec
 from .errors import DeviceError, ModelError
+from .manifest import Manifest, sha256_of
 
 # Best first. TensorRT and CUDA come from onnxruntime-gpu, DirectML from onnxruntime-directml,
 # CoreML from the macOS onnxruntime wheel.
@@ -81,45 +88,115 @@ def _provider_options(provider: str) -> dict[str, str]:
     return {}
 
 
-class Engine:
-    """Runs the backbone. Use ``get_engine`` to share one per (model, device)."""
+class _OpenVinoSession:
+    """An OpenVINO compiled model behind onnxruntime's ``run``/``get_providers``, so the
+    engine and the benchmarks call both the same way. One infer request per thread: the
+    compiled model is thread-safe, a request is not."""
 
-    def __init__(self, model_path: str | Path, device: str = "auto") -> None:
-        self.model_path = Path(model_path)
+    def __init__(self, compiled: Any, inference_precision: str) -> None:
+        self.compiled = compiled
+        self.inference_precision = inference_precision
+        self._local = threading.local()
+
+    def run(self, names: list[str] | None, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        request = getattr(self._local, "request", None)
+        if request is None:
+            request = self._local.request = self.compiled.create_infer_request()
+        request.infer(feeds)
+        return [np.array(request.get_output_tensor(0).data)]
+
+    def get_providers(self) -> list[str]:
+        return ["OpenVINO CPU"]
+
+
+class Engine:
+    """Runs the backbone. Use ``get_engine`` to share one per (model, device, precision)."""
+
+    def __init__(
+        self,
+        model_path: str | Path,
+        device: str = "auto",
+        precision: str = "fp32",
+        *,
+        runtime: str | None = None,
+        cpu: cpu_info.CpuInfo | None = None,
+    ) -> None:
+        self.model_path = Path(model_path)  # the fp32 backbone; int8 is found beside it
         self.device = device.lower()
         self.requested = requested_providers(self.device)
-        self.fallback: str | None = None  # why a GPU asked for by "auto" is not used
+        self.cpu = cpu or cpu_info.detect()
+        self.requested_precision = precision.lower()
+        self._int8 = _int8_entry(self.model_path) if precision.lower() in ("int8", "auto") else None
+        choice = prec.choose(
+            self.requested_precision,
+            on_cpu=self.requested[0] == "CPUExecutionProvider",
+            cpu=self.cpu,
+            openvino=prec.has_openvino() if runtime != "onnxruntime" else False,
+            int8=self._int8,
+            runtime=runtime,
+        )
+        self.precision, self.runtime, self.reason = choice.precision, choice.runtime, choice.reason
+        self.fallback: str | None = None  # why a GPU (or a precision) asked for by auto is not used
         self.runs = 0  # session runs, for tests and diagnostics
         self._session: Any = None
         self._lock = threading.Lock()
+
+    @property
+    def run_path(self) -> Path:
+        """The model file this engine runs: the fp32 backbone or its int8 variant."""
+        if self.precision == "int8" and self._int8 is not None:
+            return self.model_path.parent / str(self._int8["file"])
+        return self.model_path
+
+    @property
+    def key(self) -> str:
+        """Precision, runtime and (int8) the quantized file: part of every features key."""
+        if self.precision == "int8" and self._int8 is not None:
+            return f"int8/{self.runtime}/{str(self._int8['sha256'])[:16]}"
+        return f"{self.precision}/{self.runtime}"
 
     @property
     def session(self) -> Any:
         if self._session is None:
             with self._lock:
                 if self._session is None:
-                    self._session = self._create()
+                    self._session = self._create_or_fall_back()
         return self._session
 
-    def _create(self) -> Any:
-        import onnxruntime as ort
-
-        if not self.model_path.is_file():
-            raise ModelError(
-                f"backbone model not found: {self.model_path}. Build it with `make models` "
-                "or `xception-maya setup`."
-            )
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3  # errors only: Maya's script editor is not a log file
-        # Idle onnxruntime threads spin by default, burning the cores that Maya and our
-        # decoding threads need between runs (measured: benchmarks/bench_engine.py).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        providers = [(p, _provider_options(p)) for p in self.requested]
+    def _create_or_fall_back(self) -> Any:
         try:
-            session = ort.InferenceSession(str(self.model_path), options, providers=providers)
-        except Exception as exc:  # onnxruntime raises its own untyped errors
-            raise ModelError(f"onnxruntime could not load {self.model_path}: {exc}") from exc
+            return self._create()
+        except (ModelError, DeviceError) as exc:
+            if self.requested_precision != "auto" or self.precision == "fp32":
+                raise
+            # auto never fails where fp32 would run: say why and run fp32.
+            self.fallback = f"{self.precision} on {self.runtime} failed ({exc}); running fp32"
+            self.precision, self.runtime = "fp32", "onnxruntime"
+            self.reason = f"auto: fp32 ({self.fallback})"
+            return self._create()
+
+    def _create(self) -> Any:
+        path = self.run_path
+        if not path.is_file():
+            raise ModelError(
+                f"backbone model not found: {path}. Build it with `make models` "
+                "or `xception-maya setup`" + (" --int8." if self.precision == "int8" else ".")
+            )
+        if (
+            self.precision == "int8"
+            and self._int8 is not None
+            and sha256_of(path) != self._int8.get("sha256")
+        ):
+            raise ModelError(
+                f"{path} does not match its sha256 in the manifest; rebuild it with "
+                "`xception-maya setup --int8`"
+            )
+        if self.runtime == "openvino":
+            return self._create_openvino(path)
+        return self._create_onnxruntime(path)
+
+    def _create_onnxruntime(self, path: Path) -> Any:
+        session = onnxruntime_session(path, self.requested)
         active = session.get_providers()
         best = self.requested[0]
         if best not in active:
@@ -132,10 +209,35 @@ class Engine:
             self.fallback = reason
         return session
 
+    def _create_openvino(self, path: Path) -> _OpenVinoSession:
+        try:
+            import openvino as ov
+        except ImportError:
+            raise DeviceError(f"OpenVINO is not installed: {prec.OPENVINO_HINT}") from None
+        # fp32 and int8 keep float layers in f32 (OpenVINO's CPU default would be bf16 on
+        # AMX machines): the precision asked for is the one that runs.
+        hint = "bf16" if self.precision == "bf16" else "f32"
+        config = {"INFERENCE_PRECISION_HINT": hint, "PERFORMANCE_HINT": "LATENCY"}
+        try:
+            compiled = ov.Core().compile_model(str(path), "CPU", config)
+            actual = str(compiled.get_property("INFERENCE_PRECISION_HINT"))
+        except Exception as exc:  # OpenVINO raises its own untyped errors
+            raise ModelError(f"OpenVINO could not load {path}: {exc}") from exc
+        if hint == "bf16" and "bf16" not in actual and "bfloat16" not in actual:
+            raise DeviceError(f"OpenVINO runs {actual} on this CPU, not bf16")
+        return _OpenVinoSession(compiled, hint)
+
     @property
     def provider(self) -> str:
         """The execution provider that actually runs the model."""
         return str(self.session.get_providers()[0])
+
+    @property
+    def summary(self) -> str:
+        """Runtime, device and precision that actually ran, for footers and doctor."""
+        provider = self.provider
+        text = f"{self.runtime} {provider}, {self.precision}"
+        return f"{text} ({self.reason})" if self.requested_precision == "auto" else text
 
     def features(self, images: np.ndarray) -> np.ndarray:
         """(N, 3, H, W) float32 in [-1, 1] -> (N, 2048) float32."""
@@ -147,26 +249,64 @@ class Engine:
         return np.asarray(out, dtype=np.float32)
 
     def describe(self) -> dict[str, Any]:
+        provider = self.provider  # creates the session: precision and runtime are final
         return {
-            "model": str(self.model_path),
+            "model": str(self.run_path),
             "device": self.device,
             "requested": self.requested,
-            "provider": self.provider,
+            "provider": provider,
             "fallback": self.fallback,
+            "runtime": self.runtime,
+            "precision": self.precision,
+            "precision reason": self.reason,
+            "key": self.key,
+            "cpu": self.cpu.summary(),
         }
 
 
-_engines: dict[tuple[str, str], Engine] = {}
+def onnxruntime_session(path: Path, providers: list[str]) -> Any:
+    """An onnxruntime session with the engine's options (also the quantizer's checks)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3  # errors only: Maya's script editor is not a log file
+    # Idle onnxruntime threads spin by default, burning the cores that Maya and our
+    # decoding threads need between runs (measured: benchmarks/bench_engine.py).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    try:
+        return ort.InferenceSession(
+            str(path), options, providers=[(p, _provider_options(p)) for p in providers]
+        )
+    except Exception as exc:  # onnxruntime raises its own untyped errors
+        raise ModelError(f"onnxruntime could not load {path}: {exc}") from exc
+
+
+def _int8_entry(model_path: Path) -> dict[str, Any] | None:
+    """The int8 variant listed in the manifest beside the fp32 backbone, if any."""
+    try:
+        return prec.int8_variant(Manifest.load(model_path.parent))
+    except ModelError:
+        return None
+
+
+_engines: dict[tuple[str, str, str, str | None], Engine] = {}
 _engines_lock = threading.Lock()
 
 
-def get_engine(model_path: str | Path, device: str = "auto") -> Engine:
-    """The process-wide engine for this model file and device."""
-    key = (str(Path(model_path).resolve()), device.lower())
+def get_engine(
+    model_path: str | Path,
+    device: str = "auto",
+    precision: str = "fp32",
+    *,
+    runtime: str | None = None,
+) -> Engine:
+    """The process-wide engine for this model file, device, precision and runtime."""
+    key = (str(Path(model_path).resolve()), device.lower(), precision.lower(), runtime)
     with _engines_lock:
         engine = _engines.get(key)
         if engine is None:
-            engine = _engines[key] = Engine(model_path, device)
+            engine = _engines[key] = Engine(model_path, device, precision, runtime=runtime)
         return engine
 
 
