@@ -11,7 +11,7 @@ so it is reported on its own, not counted as non-kitchen.
 
 Prints, for the kitchenware head (kNN + energy) and for a head learned from the 18 photos
 (kNN alone, as every learned head): kept and unknown rates as the threshold moves around
-the chosen one (margin 0.5 below the 5% quantile of held-out scores, in z units), then the
+the chosen one (margin 0.25 below the 5% quantile of held-out scores, in z units), then the
 non-kitchen images still taken for kitchenware at the chosen threshold.
 """
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from xception_maya.cli import main
+from xception_maya.manifest import Manifest
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -82,7 +83,7 @@ def test_doctor_finds_a_damaged_model(
 
     copy = tmp_path / "models"
     shutil.copytree(models_dir, copy, ignore=shutil.ignore_patterns("samples"))
-    with open(copy / "heads" / "kitchenware.npz", "ab") as f:
+    with open(Manifest.load(copy).head_path("kitchenware"), "ab") as f:
         f.write(b"tampered")
     code, out, _ = run(["doctor", "--models", str(copy)], capsys)
     assert code == 1 and "does not match its sha256" in out

@@ -22,7 +22,7 @@ The backbone stays frozen; only a single dense layer is trained, in numpy:
   of ``limits.MAX_HEAD_REFERENCES`` when there are more) and says "unknown" for an image far
   from all of them: kNN cosine similarity (k = 3), its threshold set from the references'
   leave-one-out similarities (each judged against the others: their 5% quantile less
-  half their spread; :mod:`xception_maya.unknown`). The head's own logits are not
+  a quarter of their spread; :mod:`xception_maya.unknown`). The head's own logits are not
   used: trained on a few examples they are large far from them too.
 """
 
