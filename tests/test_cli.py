@@ -25,7 +25,15 @@ def test_classify_json_records(
     code, out, _ = run(["classify", "--json", "--top-k", "2", str(samples[0]), str(bad)], capsys)
     records = json.loads(out)
     assert code == 1, "one image failed"
-    assert list(records[0]) == ["image", "labels", "scores", "indices", "error"]
+    assert list(records[0]) == [
+        "image",
+        "labels",
+        "scores",
+        "indices",
+        "unknown",
+        "confidence",
+        "error",
+    ]
     assert len(records[0]["labels"]) == 2 and records[0]["error"] is None
     assert records[1]["labels"] == [] and "bad.jpg" in records[1]["error"]
 
