@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from xception_maya.cli import main
+from xception_maya.manifest import Manifest
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -24,7 +25,15 @@ def test_classify_json_records(
     code, out, _ = run(["classify", "--json", "--top-k", "2", str(samples[0]), str(bad)], capsys)
     records = json.loads(out)
     assert code == 1, "one image failed"
-    assert list(records[0]) == ["image", "labels", "scores", "indices", "error"]
+    assert list(records[0]) == [
+        "image",
+        "labels",
+        "scores",
+        "indices",
+        "unknown",
+        "confidence",
+        "error",
+    ]
     assert len(records[0]["labels"]) == 2 and records[0]["error"] is None
     assert records[1]["labels"] == [] and "bad.jpg" in records[1]["error"]
 
@@ -82,7 +91,7 @@ def test_doctor_finds_a_damaged_model(
 
     copy = tmp_path / "models"
     shutil.copytree(models_dir, copy, ignore=shutil.ignore_patterns("samples"))
-    with open(copy / "heads" / "kitchenware.npz", "ab") as f:
+    with open(Manifest.load(copy).head_path("kitchenware"), "ab") as f:
         f.write(b"tampered")
     code, out, _ = run(["doctor", "--models", str(copy)], capsys)
     assert code == 1 and "does not match its sha256" in out

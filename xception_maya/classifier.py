@@ -22,6 +22,7 @@ from .errors import ImageError, XceptionMayaError
 from .manifest import Manifest
 from .preprocessing import Preprocessing, check_size
 from .registry import resolve_head
+from .unknown import is_known, shown_label
 
 Source = str | os.PathLike[str] | np.ndarray  # a file, or (H, W, 3) display pixels in [0, 1]
 Progress = Callable[[int, int], None]  # (done, total)
@@ -41,6 +42,15 @@ class Prediction:
     class_scores: np.ndarray | None = None  # one score per class of the head
     features: np.ndarray | None = None
     error: str | None = None
+    # Nothing the head knows fits (its labels and scores stay as they are). The confidence,
+    # in [0, 1], is None when the head cannot say unknown (a head file from before it).
+    unknown: bool = False
+    confidence: float | None = None
+
+    @property
+    def shown_label(self) -> str | None:
+        """The top label to show: "unknown" where nothing fits (see unknown.shown_label)."""
+        return shown_label(self.labels, self.unknown)
 
     def record(self, with_features: bool = False) -> dict[str, Any]:
         """The JSON record the CLI prints."""
@@ -49,6 +59,8 @@ class Prediction:
             "labels": self.labels,
             "scores": [round(s, 6) for s in self.scores],
             "indices": self.indices,
+            "unknown": self.unknown,
+            "confidence": None if self.confidence is None else round(self.confidence, 6),
         }
         if with_features:
             out["features"] = None if self.features is None else self.features.tolist()
@@ -241,15 +253,25 @@ class Classifier:
             # rest, so no thread outlives the call.
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def predict(
-        self, features: np.ndarray, k: int = 5
-    ) -> tuple[list[str], list[float], list[int], np.ndarray | None]:
-        """Top-k labels, scores and indices of one feature vector, and every class score."""
+    def predict(self, features: np.ndarray, k: int = 5, image: str = "<features>") -> Prediction:
+        """Top-k labels, scores and indices of one feature vector, every class score, and
+        whether it fits any class at all."""
         if self.head is None:
-            return [], [], [], None
+            return Prediction(image, [], [], [], features=features)
         scores = self.head.scores(features)[0]
         idx = top_k(scores, k)
-        return [self.head.labels[i] for i in idx], [float(scores[i]) for i in idx], idx, scores
+        confidences = self.head.confidence(features)
+        confidence = None if confidences is None else float(confidences[0])
+        return Prediction(
+            image,
+            [self.head.labels[i] for i in idx],
+            [float(scores[i]) for i in idx],
+            idx,
+            scores,
+            features,
+            unknown=not is_known(confidence),
+            confidence=confidence,
+        )
 
     def classify(
         self,
@@ -265,8 +287,7 @@ class Classifier:
             if isinstance(f, XceptionMayaError):
                 out.append(Prediction(name, [], [], [], error=str(f)))
                 continue
-            labels, scores, idx, every = self.predict(f, top_k)
-            out.append(Prediction(name, labels, scores, idx, every, f))
+            out.append(self.predict(f, top_k, image=name))
         return out
 
 

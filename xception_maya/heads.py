@@ -10,7 +10,11 @@ File format (``.npz``, loaded with ``allow_pickle=False``):
 - ``meta``: a 0-d unicode array holding JSON: ``{"format": "xception-maya-head",
   "version": 1, "name", "labels", "input_size", "resize", "activations"}``, plus any
   extra keys (provenance, training accuracy) kept as they are;
-- ``kernel_0``, ``bias_0``, ``kernel_1``, ``bias_1``, ...: float32 arrays, kernel ``(in, out)``.
+- ``kernel_0``, ``bias_0``, ``kernel_1``, ``bias_1``, ...: float32 arrays, kernel ``(in, out)``;
+- optionally, the novelty model that says "unknown" (:mod:`xception_maya.unknown`): the meta
+  field ``novelty`` and ``reference_0``, float16 ``(n, 2048)`` unit rows, ``n`` at most
+  ``limits.MAX_HEAD_REFERENCES``. A head without them loads as before and never says unknown
+  (``can_say_unknown`` is false).
 
 ``activations`` names what follows each dense layer: ``relu``, ``linear`` or ``softmax``.
 Scores are always probabilities: a last layer that outputs logits gets a softmax.
@@ -42,11 +46,13 @@ from .limits import (
 )
 from .preprocessing import RESIZE_FILTERS as RESIZE_FILTERS  # re-exported: learn.py, cli.py
 from .preprocessing import Preprocessing
+from .unknown import Novelty, is_known
 
 FORMAT = "xception-maya-head"
 ACTIVATIONS = ("relu", "linear", "softmax")
 FEATURES = 2048
 MAX_LABEL_LENGTH = 200
+REFERENCES = "reference_0"
 
 
 @dataclass
@@ -59,6 +65,7 @@ class Head:
     biases: list[np.ndarray]
     activations: list[str]
     extra: dict[str, Any] = field(default_factory=dict)
+    novelty: Novelty | None = None  # what tells "unknown"; None: the head cannot
 
     def __post_init__(self) -> None:
         self.validate()
@@ -98,6 +105,24 @@ class Head:
     def num_classes(self) -> int:
         return len(self.labels)
 
+    @property
+    def can_say_unknown(self) -> bool:
+        return self.novelty is not None
+
+    def confidence(self, features: np.ndarray) -> np.ndarray | None:
+        """Per image, how surely it belongs to one of the classes, in [0, 1] (0.5 at the
+        head's threshold); None when the head has no novelty model."""
+        if self.novelty is None:
+            return None
+        return self.novelty.confidence(features, self.logits(features))
+
+    def known(self, features: np.ndarray) -> np.ndarray:
+        """Per image, whether it belongs to any class (always, without a novelty model)."""
+        confidence = self.confidence(features)
+        if confidence is None:
+            return np.ones(np.atleast_2d(features).shape[0], dtype=bool)
+        return np.array([is_known(float(c)) for c in confidence], dtype=bool)
+
     def logits(self, features: np.ndarray) -> np.ndarray:
         """Pre-softmax outputs of the last layer, shape (N, classes)."""
         x = np.asarray(features, dtype=np.float32)
@@ -127,10 +152,14 @@ class Head:
             "resize": self.resize,
             "activations": list(self.activations),
         }
+        if self.novelty is not None:
+            meta["novelty"] = self.novelty.meta()
         arrays: dict[str, np.ndarray] = {"meta": np.array(json.dumps(meta))}
         for i, (k, b) in enumerate(zip(self.kernels, self.biases, strict=True)):
             arrays[f"kernel_{i}"] = np.asarray(k, dtype=np.float32)
             arrays[f"bias_{i}"] = np.asarray(b, dtype=np.float32)
+        if self.novelty is not None:
+            arrays[REFERENCES] = self.novelty.references.astype(np.float16)
         buffer = io.BytesIO()
         np.savez(buffer, **arrays)  # type: ignore[arg-type]  # numpy stubs type **kwds as bool
         return buffer.getvalue()
@@ -167,8 +196,19 @@ class Head:
             biases = [arrays[f"bias_{i}"] for i in range(n)]
         except KeyError as exc:
             raise ModelError(f"{where}: missing array {exc}") from None
-        known = {"format", "version", "name", "labels", "input_size", "resize", "activations"}
+        # "novelty" is read into Head.novelty, the rest of meta is kept in extra as it is.
+        known = {
+            "format",
+            "version",
+            "name",
+            "labels",
+            "input_size",
+            "resize",
+            "activations",
+            "novelty",
+        }
         try:
+            novelty = _novelty(meta.get("novelty"), arrays.get(REFERENCES))
             return cls(
                 name=meta["name"],
                 labels=list(meta["labels"]),
@@ -178,9 +218,21 @@ class Head:
                 biases=biases,
                 activations=list(meta["activations"]),
                 extra={k: v for k, v in meta.items() if k not in known},
+                novelty=novelty,
             )
         except ModelError as exc:
             raise ModelError(f"{where}: {exc}") from None
+
+
+def _novelty(meta: object, references: np.ndarray | None) -> Novelty | None:
+    if meta is None and references is None:
+        return None  # a head from before "unknown": it never says unknown
+    if meta is None or references is None:
+        have, missing = (
+            ("meta 'novelty'", REFERENCES) if references is None else (REFERENCES, "meta 'novelty'")
+        )
+        raise ModelError(f"has {have} but no {missing}")
+    return Novelty.from_meta(meta, references)
 
 
 def _read_arrays(archive: zipfile.ZipFile, path: Path) -> dict[str, np.ndarray]:

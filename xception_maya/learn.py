@@ -18,6 +18,12 @@ The backbone stays frozen; only a single dense layer is trained, in numpy:
   k-fold with ``k = min(5, fewest examples of a tag)``; folds are shuffled with ``seed``.
   It needs two examples of every tag (a tag's only example, held out, would leave the tag
   with nothing to learn from), otherwise it is ``None`` with the reason.
+- **Unknown:** the head keeps its training examples' features as references (a seeded sample
+  of ``limits.MAX_HEAD_REFERENCES`` when there are more) and says "unknown" for an image far
+  from all of them: kNN cosine similarity (k = 3), its threshold set from the references'
+  leave-one-out similarities (each judged against the others: their 5% quantile less
+  a quarter of their spread; :mod:`xception_maya.unknown`). The head's own logits are not
+  used: trained on a few examples they are large far from them too.
 """
 
 from __future__ import annotations
@@ -33,9 +39,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import unknown
 from .errors import ImageError, ModelError, XceptionMayaError
 from .fsio import kind_of
 from .heads import Head
+from .limits import MAX_HEAD_REFERENCES
 from .preprocessing import Preprocessing
 
 log = logging.getLogger(__name__)
@@ -101,6 +109,8 @@ def train_head(
         extra["holdout_scheme"] = result["scheme"]
         extra["holdout_per_tag"] = result["per_tag"]
         extra["holdout_reason"] = result["reason"]  # why there is no accuracy, if there is none
+    references = _references(x, seed)
+    novelty = unknown.fit(references, info={"references_from": "training examples"})
     return Head(
         name=name,
         labels=tags,
@@ -110,7 +120,16 @@ def train_head(
         biases=[bias.astype(np.float32)],
         activations=["linear"],
         extra=extra,
+        novelty=novelty,
     )
+
+
+def _references(x: np.ndarray, seed: int) -> np.ndarray:
+    """The examples a learned head keeps to say "unknown": all, or a seeded sample."""
+    if len(x) <= MAX_HEAD_REFERENCES:
+        return x
+    keep = np.random.default_rng(seed).choice(len(x), MAX_HEAD_REFERENCES, replace=False)
+    return x[np.sort(keep)]
 
 
 def evaluate_holdout(

@@ -33,3 +33,7 @@ MAX_HEAD_CLASSES = 100_000
 MAX_HEAD_LAYERS = 8
 # A manifest or a head's JSON metadata larger than this is refused unread.
 MAX_JSON_BYTES = 16 * 1024**2
+# Reference images a head keeps to tell "unknown" (xception_maya/unknown.py): 4096 x 2048
+# float16 is 16 MiB on disk, 32 MiB as float32 in memory. A learned head with more examples
+# keeps a seeded sample of them.
+MAX_HEAD_REFERENCES = 4096
