@@ -4,8 +4,8 @@ One pass, in this order:
 
 1. **Walk** the folders (one ``stat`` per file, nothing opened). A file whose path, size and
    mtime match its row is unchanged and costs nothing more.
-2. **Prune**: rows under the folders whose files are gone are deleted (not marked), and so are
-   the contents, features and tags no file holds any more. A folder that is missing is an
+2. **Prune**: rows under the folders whose files are gone are deleted (not marked); at the end
+   of the run, so are the contents, features and tags no file holds any more. A folder that is missing is an
    error, never "everything deleted" (an unmounted share must not empty the index).
 3. **Hash** new and changed files (blake2b of the bytes). A hash already in the index with
    features for this model is reused: a copied, moved or renamed file is not decoded.
@@ -254,7 +254,6 @@ def index_folders(
     if gone:
         with store.write():
             store.db.executemany("DELETE FROM files WHERE path = ?", ((p,) for p in gone))
-            library.drop_orphans()
         report.pruned = len(gone)
     if head is not None and hid is not None and untagged:
         report.retagged = _tag_stored(library, sorted(untagged), mid, head, hid)
@@ -306,7 +305,8 @@ def index_folders(
         writer.flush()  # keep what is finished; the next run resumes after it
         raise
     with store.write():
-        library.drop_orphans()  # the old contents of changed files
+        # Only now: a renamed file's content had no file between its prune and its new row.
+        library.drop_orphans()
     report.approximate_index = update_approximate_index(library, mid)
     report.failed = walk_errors + library.errors(folders)
     report.seconds = time.perf_counter() - start

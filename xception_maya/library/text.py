@@ -2,7 +2,7 @@
 
 ``xception_maya/data/imagenet_synonyms.txt`` lists each ImageNet class's WordNet lemmas
 ("tabby, tabby cat"; "sports car, sport car"). Words match a label when every word appears
-in the label's name or in one of its synonyms, ignoring case and a plural "s".
+in the label's name or in one of its synonyms, ignoring case and a plain English plural.
 """
 
 from __future__ import annotations
@@ -21,9 +21,13 @@ def words(text: str) -> frozenset[str]:
 
 
 def _singular(word: str) -> str:
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
+    if len(word) <= 3 or not word.endswith("s") or word.endswith("ss"):
+        return word
+    if word.endswith(("sses", "xes", "ches", "shes")):
+        return word[:-2]  # glasses, boxes, benches, dishes
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    return word[:-1]
 
 
 @functools.cache
