@@ -70,7 +70,9 @@ def test_changes_reextract_exactly_the_changed_files(
         duplicate = Path(shutil.copy(original, folder / "dup.jpg"))
         report, runs = run_index(library, folder, classifier)
 
-        assert runs == 1 and report.extracted == 1, report  # only the changed file went to the network
+        assert runs == 1 and report.extracted == 1, (
+            report
+        )  # only the changed file went to the network
         assert report.reused == 2  # the renamed file and the duplicate, by content
         assert report.pruned == 2  # the deleted file and the renamed file's old path
         assert report.unchanged == 3
