@@ -31,6 +31,7 @@ from .store import LibraryError, Model
 
 Result = np.ndarray | XceptionMayaError
 INSTALL = 'install it with: pip install "xception-maya[ray]"'
+DECODE_CPUS = 0.5
 CPUS_PER_ACTOR_SHARE = 8  # CPU clusters: one engine per 8 cores (onnxruntime threads use them)
 
 
@@ -127,12 +128,17 @@ class RayExtractor:
         actors = self.actors or gpus or cpu_actors
         items = [{"position": i, "path": p} for i, p in enumerate(paths)]
         # A callable instance (not a class) runs as tasks; the class below runs as actors.
-        data = ray.data.from_items(items).map(_Decode(self.model.size, self.model.resize))
+        # Half a CPU per decode: two decode while an actor runs the network, as the local
+        # pipeline's threads do, and the different request keeps Ray from fusing decoding
+        # into the actors (where it would wait for the network).
+        data = ray.data.from_items(items).map(
+            _Decode(self.model.size, self.model.resize), num_cpus=DECODE_CPUS
+        )
         data = data.map_batches(
             _Features,
             fn_constructor_args=(self.models_dir, self.model.backbone_sha256, self.device),
             batch_size=self.batch_size,
-            concurrency=actors,
+            compute=ray.data.ActorPoolStrategy(size=actors),
             num_gpus=1 if gpus else 0,
             num_cpus=1,
         )

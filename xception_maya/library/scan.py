@@ -5,8 +5,8 @@ One pass, in this order:
 1. **Walk** the folders (one ``stat`` per file, nothing opened). A file whose path, size and
    mtime match its row is unchanged and costs nothing more.
 2. **Prune**: rows under the folders whose files are gone are deleted (not marked); at the end
-   of the run, so are the contents, features and tags no file holds any more. A folder that is missing is an
-   error, never "everything deleted" (an unmounted share must not empty the index).
+   of the run, so are the contents, features and tags no file holds any more. A missing folder
+   is an error, never "everything deleted" (an unmounted share must not empty the index).
 3. **Hash** new and changed files (blake2b of the bytes). A hash already in the index with
    features for this model is reused: a copied, moved or renamed file is not decoded.
 4. **Extract** the rest through an :data:`Extractor` (the local :class:`Classifier`, or the Ray
