@@ -25,10 +25,11 @@ from ..fsio import write_atomic_with
 
 FORMAT = "xception-maya-ann"
 VERSION = 1
-# Graph degree and search breadth: recall@10 >= 0.99 on the benchmark's 100k set.
+# Graph degree and search breadth: at 1024, recall@10 0.988 at 100k synthetic vectors in 10 ms
+# warm (at 384: 0.888 in 3 ms), within the 20 ms goal.
 CONNECTIVITY = 16
 EXPANSION_ADD = 128
-EXPANSION_SEARCH = 96
+EXPANSION_SEARCH = 1024
 
 
 def available() -> bool:

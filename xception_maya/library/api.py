@@ -366,7 +366,9 @@ class Library:
             hid = self.head_id(head, mid)
             self.store.db.execute("DELETE FROM tags WHERE head_id = ?", (hid,))
             cursor = self.store.db.execute(
-                "SELECT content_id, vector FROM features WHERE model_id = ?", (mid,)
+                # In key order: the tags' B-tree is then appended to, not split all over.
+                "SELECT content_id, vector FROM features WHERE model_id = ? ORDER BY content_id",
+                (mid,),
             )
             while rows := cursor.fetchmany(_RETAG_CHUNK):
                 ids = [r[0] for r in rows]

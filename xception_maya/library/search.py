@@ -16,10 +16,10 @@ import numpy as np
 from . import ann
 from .store import FEATURE_DIM, Store, from_blobs
 
-# Exact search of one query costs a pass over the whole matrix: 13 ms at 10k and 93 ms at
-# 100k float32 rows on this project's 2-core build machine (benchmarks/bench_index.py), so
-# the 20 ms goal holds up to about 20k.
-ANN_ABOVE = 20_000
+# Exact search of one query is a pass over the whole matrix: 20-24 ms at 10k and 56-138 ms
+# at 100k float32 rows on the 2-core build machine, shared (benchmarks/bench_index.py);
+# the approximate index answers in about 3 ms. So exact search stops at 10k.
+ANN_ABOVE = 10_000
 _CHUNK = 8192
 
 
@@ -85,6 +85,7 @@ class Searcher:
             self.ann = ann.AnnIndex.load(path, library_id, self.model_id)
             if self.ann is None:
                 self.ann = ann.AnnIndex.new(FEATURE_DIM)
+            self.max_seq = self.ann.max_seq  # only the rows written since the file are read
             self._update(count)
             return
         self.ids = np.empty(count, np.int64)
@@ -108,7 +109,7 @@ class Searcher:
             else:
                 new_ids.append(ids)
                 new_vectors.append(unit_rows(vectors))
-                self.max_seq = int(seq[-1])
+            self.max_seq = int(seq[-1])
         if self.ann is not None:
             if len(self.ann) != count:
                 alive = self._alive_ids()

@@ -204,6 +204,8 @@ class Store:
         # the last commits, never consistency.
         db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA foreign_keys = ON")
+        # 64 MiB of page cache (default 2 MiB): re-tagging 100k images writes 500k tag rows.
+        db.execute("PRAGMA cache_size = -65536")
         if version < SCHEMA_VERSION:
             self._migrate(version)
         db.execute("SELECT count(*) FROM files").fetchone()  # a damaged file fails here
