@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 $(VENV)/.test-installed: $(VENV)/.installed pyproject.toml
-	$(PIP) -e '.[build,test,oracle,exr,openvino,int8]'
+	$(PIP) -e '.[build,test,oracle,exr,openvino,int8,ann,ray]'
 	touch $@
 
 models: $(VENV)/.installed

@@ -15,6 +15,7 @@ from maya_session import Session
 
 from xception_maya import images
 from xception_maya.cli import main
+from xception_maya.manifest import Manifest
 from xception_maya.maya import classifiers, dependencies, framework
 
 pytestmark = pytest.mark.maya
@@ -361,11 +362,9 @@ def test_capture_viewport_in_batch_is_one_line(maya: Session) -> None:
 def test_one_classifier_per_head_file_however_it_is_spelled(
     maya: Session, models_dir: Path
 ) -> None:
-    head_file = models_dir / "heads" / "kitchenware.npz"
+    head_file = Manifest.load(models_dir).head_path("kitchenware")
     spellings = ["", "default", "kitchenware", str(head_file)]
-    spellings += [
-        str(models_dir / "heads" / ("." + "/." * i) / "kitchenware.npz") for i in range(296)
-    ]
+    spellings += [str(head_file.parent / ("." + "/." * i) / head_file.name) for i in range(296)]
     found = {id(classifiers.classifier_for(s, "cpu")) for s in spellings}
     assert len(found) == 1
     assert len(classifiers.cached()) <= classifiers.MAX_CLASSIFIERS
@@ -374,7 +373,7 @@ def test_one_classifier_per_head_file_however_it_is_spelled(
 def test_the_classifier_map_is_bounded(maya: Session, models_dir: Path, tmp_path: Path) -> None:
     for i in range(classifiers.MAX_CLASSIFIERS + 3):
         copy = tmp_path / f"head{i}.npz"
-        shutil.copy(models_dir / "heads" / "kitchenware.npz", copy)
+        shutil.copy(Manifest.load(models_dir).head_path("kitchenware"), copy)
         classifiers.classifier_for(str(copy), "cpu")
     assert len(classifiers.cached()) == classifiers.MAX_CLASSIFIERS
 

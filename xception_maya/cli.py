@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from . import __version__
+from . import __version__, cli_library
 from .errors import XceptionMayaError
 from .heads import RESIZE_FILTERS
 from .text import json_safe, shown
@@ -41,7 +41,8 @@ class ProgressBar:
         filled = int(width * done / max(total, 1))
         rate = done / max(time.perf_counter() - self.start, 1e-9)
         bar = "#" * filled + "-" * (width - filled)
-        self.stream.write(f"\r{self.label} [{bar}] {done}/{total} {rate:.1f}/s")
+        eta = f" ETA {(total - done) / rate:.0f} s" if 0 < done < total else ""
+        self.stream.write(f"\r{self.label} [{bar}] {done}/{total} {rate:.1f}/s{eta}   ")
         if done >= total:
             self.stream.write("\n")
         self.stream.flush()
@@ -208,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     _add_precision_arg(p)
     p.add_argument("--json", action="store_true")
+    cli_library.add_parsers(sub)
     return parser
 
 
@@ -662,6 +664,8 @@ COMMANDS = {
     "convert": cmd_convert,
     "setup": cmd_setup,
     "doctor": cmd_doctor,
+    "index": cli_library.cmd_index,
+    "search": cli_library.cmd_search,
 }
 
 if __name__ == "__main__":

@@ -1,0 +1,517 @@
+"""The library index: storage precision, query latency, re-indexing, re-tagging, Ray.
+
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_index.py
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_index.py --sizes 10000,100000,1000000
+
+Prints, with the CPU model and flags:
+
+1. float16 against float32 storage of the 18 sample photos' real features;
+2. query latency, exact and approximate (usearch), warm and cold, recall@10 of the approximate
+   index against exact search, build time, memory and bytes per image in the database, at
+   each size. These features are SYNTHETIC (clustered, non-negative, 2048-d: real features
+   for 100k images cannot be extracted on a build machine); sizes not run are extrapolated
+   from the largest one run, and marked so;
+3. re-running ``index`` on an unchanged library of 10,000 tiny files (built once with stand-in
+   features: the re-run extracts nothing, which is what is measured);
+4. re-tagging the largest index with the default head and a 1000-class head (zero backbone
+   runs, counted);
+5. Ray against the local pipeline at equal cores (2), on the same photos: features identical,
+   throughput ratio, Ray's start-up time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from xception_maya.cache import FeatureCache
+from xception_maya.classifier import Classifier
+from xception_maya.engine import get_engine
+from xception_maya.heads import Head
+from xception_maya.library import Library, Model
+from xception_maya.library import ann as ann_module
+from xception_maya.library.scan import index_folders, local_extractor
+from xception_maya.library.search import Searcher
+from xception_maya.manifest import Manifest, default_models_dir
+from xception_maya.similarity import cosine_similarity
+
+FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile")
+ROOT = Path(__file__).resolve().parent.parent
+PAIRS = "SELECT f.path, x.vector FROM files AS f JOIN features AS x USING (content_id)"
+
+
+def cpu() -> str:
+    model, flags = "unknown CPU", set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                model = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+    except OSError:
+        pass
+    have = " ".join(f"{f}={'yes' if f in flags else 'no'}" for f in FLAGS)
+    return f"{model}, {os.cpu_count()} cores; {have}"
+
+
+def table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    cells = [[str(c) for c in header], *[[str(c) for c in r] for r in rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    print(f"\n{title}")
+    for n, row in enumerate(cells):
+        print("  " + "  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
+        if n == 0:
+            print("  " + "  ".join("-" * w for w in widths))
+
+
+def clustered(n: int, seed: int = 0) -> np.ndarray:
+    """Synthetic features: 200 clusters in a 48-d latent space mapped to 2048-d through a ReLU,
+    plus noise: few directions matter, as in real pooled CNN features."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((200, 48)).astype(np.float32) * 2
+    mix = rng.standard_normal((48, 2048)).astype(np.float32) * 0.2
+    out = np.empty((n, 2048), np.float32)
+    for start in range(0, n, 20_000):
+        m = min(20_000, n - start)
+        latent = centres[rng.integers(0, 200, m)] + rng.standard_normal((m, 48), np.float32)
+        out[start : start + m] = np.maximum(latent @ mix, 0)
+        out[start : start + m] += 0.05 * rng.random((m, 2048), np.float32)
+    return out
+
+
+def precision(models: Path, photos: Sequence[Path]) -> dict[str, Any]:
+    """float16 storage against float32 on real features."""
+    classifier = Classifier(models_dir=models, cache=FeatureCache(64 << 20))
+    feats = np.stack([f for f in classifier.features(list(photos)) if isinstance(f, np.ndarray)])
+    half = feats.astype(np.float16).astype(np.float32)
+    cos = np.array([cosine_similarity(a, b[None])[0] for a, b in zip(feats, half, strict=True)])
+    assert classifier.head is not None
+    same_top = np.mean(
+        np.argmax(classifier.head.scores(feats), 1) == np.argmax(classifier.head.scores(half), 1)
+    )
+    return {
+        "photos": len(feats),
+        "min_cosine": float(cos.min()),
+        "max_abs": float(np.abs(feats - half).max()),
+        "max_value": float(feats.max()),
+        "same_top1": float(same_top),
+        "preprocessing": f"{classifier.size}px {classifier.resize}",
+    }
+
+
+def fill(db: Path, vectors: np.ndarray, model: Model) -> None:
+    with Library.open(db) as library, library.store.write():
+        mid = library.store.model_id(model, create=True)
+        assert mid is not None
+        for i, v in enumerate(vectors):
+            cid = library.content_id(f"{i:032x}")
+            library.put_features(cid, mid, v)
+            library.put_file(f"/library/{i // 1000:04d}/{i:07d}.png", 1000, i, cid, None)
+
+
+def median_ms(fn: Any, queries: np.ndarray) -> float:
+    times = []
+    for q in queries:
+        start = time.perf_counter()
+        fn(q)
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
+
+
+def exact_part(library: Library, mid: int, qs: np.ndarray, out: dict[str, Any]) -> list[set[int]]:
+    start = time.perf_counter()
+    exact = Searcher(library.store, mid, approximate=False)
+    exact.nearest(qs[0], 10)
+    out["exact_cold_ms"] = 1000 * (time.perf_counter() - start)
+    out["exact_warm_ms"] = median_ms(lambda q: exact.nearest(q, 10), qs)
+    out["exact_mb"] = exact.unit.nbytes / 1e6
+    return [{i for i, _ in exact.nearest(q, 10)} for q in qs]
+
+
+def latency(n: int, model: Model, work: Path, queries: int = 50) -> dict[str, Any]:
+    """Exact and approximate search over n synthetic entries."""
+    db = work / f"lib{n}.db"
+    vectors = clustered(n, seed=n)
+    start = time.perf_counter()
+    fill(db, vectors, model)
+    fill_s = time.perf_counter() - start
+    qs = clustered(queries, seed=n + 1)
+    del vectors
+    gc.collect()
+    out: dict[str, Any] = {"n": n, "fill_s": fill_s, "db_bytes_per_image": db.stat().st_size / n}
+    with Library.open(db, create=False) as library:
+        mid = library.model_id(model)
+        assert mid is not None
+        truth = exact_part(library, mid, qs, out)
+        gc.collect()  # the exact matrix is gone before the approximate index is built
+        if not ann_module.available():
+            return out
+        start = time.perf_counter()
+        built = Searcher(library.store, mid, approximate=True)
+        built.refresh()
+        built.save_ann()
+        out["ann_build_s"] = time.perf_counter() - start
+        assert built.ann is not None
+        out["ann_mb"] = built.ann.index.memory_usage / 1e6
+        del built
+        gc.collect()
+        start = time.perf_counter()
+        approx = Searcher(library.store, mid, approximate=True)
+        approx.nearest(qs[0], 10)
+        out["ann_cold_ms"] = 1000 * (time.perf_counter() - start)
+        out["ann_warm_ms"] = median_ms(lambda q: approx.nearest(q, 10), qs)
+        found = [{i for i, _ in approx.nearest(q, 10)} for q in qs]
+        out["recall10"] = float(
+            np.mean([len(a & b) / 10 for a, b in zip(found, truth, strict=True)])
+        )
+        side = ann_module.side_path(db, mid)
+        out["ann_file_bytes_per_image"] = side.stat().st_size / n
+    return out
+
+
+def compare_libraries(n: int) -> list[list[object]]:
+    """usearch against hnswlib (when installed) on the same synthetic set, 2 threads."""
+    vectors = clustered(n, seed=7)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    qs = clustered(50, seed=8)
+    qs /= np.linalg.norm(qs, axis=1, keepdims=True)
+    truth = [set(np.argsort(-(vectors @ q))[:10].tolist()) for q in qs]
+    rows: list[list[object]] = []
+
+    def record(name: str, build: float, query: Any, mb: float) -> None:
+        found = [set(query(q)) for q in qs]
+        recall = np.mean([len(a & b) / 10 for a, b in zip(found, truth, strict=True)])
+        ms = median_ms(query, qs)
+        rows.append([name, f"{build:.1f}", f"{ms:.2f}", f"{recall:.3f}", f"{mb:.0f}"])
+
+    if ann_module.available():
+        start = time.perf_counter()
+        index = ann_module.AnnIndex.new(2048)
+        index.add(np.arange(n), vectors, 0)
+        record(
+            "usearch f16",
+            time.perf_counter() - start,
+            lambda q: index.search(q, 10)[0].tolist(),
+            index.index.memory_usage / 1e6,
+        )
+    try:
+        import hnswlib
+    except ImportError:
+        return rows
+    start = time.perf_counter()
+    h = hnswlib.Index(space="cosine", dim=2048)
+    h.init_index(
+        max_elements=n, M=ann_module.CONNECTIVITY, ef_construction=ann_module.EXPANSION_ADD
+    )
+    h.set_num_threads(2)
+    h.add_items(vectors, np.arange(n))
+    h.set_ef(ann_module.EXPANSION_SEARCH)
+    build = time.perf_counter() - start
+    h.set_num_threads(1)
+    record("hnswlib f32", build, lambda q: h.knn_query(q, 10)[0][0].tolist(), n * 2048 * 4 / 1e6)
+    return rows
+
+
+def tiny_library(folder: Path, n: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        sub = folder / f"{i // 500:03d}"
+        sub.mkdir(exist_ok=True)
+        Image.fromarray(rng.integers(0, 255, (8, 8, 3), dtype=np.uint8)).save(sub / f"{i:05d}.png")
+
+
+def reindex(n: int, model: Model, head: Head | None, work: Path) -> dict[str, Any]:
+    """Re-running index on an unchanged library: in-process, and the CLI end to end."""
+    folder = work / f"tiny{n}"
+    tiny_library(folder, n)
+    db = work / f"tiny{n}.db"
+
+    def stand_in(paths: Sequence[str]) -> Iterator[tuple[int, np.ndarray]]:
+        rng = np.random.default_rng(1)
+        for i in range(len(paths)):
+            yield i, rng.random(2048, np.float32)
+
+    with Library.open(db) as library:
+        index_folders(library, [folder], model, stand_in, head=head)
+        start = time.perf_counter()
+        report = index_folders(library, [folder], model, stand_in, head=head)
+        inproc = time.perf_counter() - start
+        assert report.unchanged == n and report.extracted == 0, report
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "xception_maya.cli", "index", str(folder), "--db", str(db)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    cli_s = time.perf_counter() - start
+    assert done.returncode == 0 and f"{n} unchanged" in done.stdout, done.stdout + done.stderr
+    return {"files": n, "in_process_s": inproc, "cli_s": cli_s}
+
+
+def retag(db: Path, heads: Sequence[Head], sha: str) -> list[list[object]]:
+    rows: list[list[object]] = []
+    manifest = Manifest.load()
+    engine = get_engine(manifest.backbone_path)
+    for head in heads:
+        runs = engine.runs
+        with Library.open(db, create=False) as library:
+            start = time.perf_counter()
+            count = library.retag(head, Model(sha, head.input_size, head.resize))
+            took = time.perf_counter() - start
+        rows.append([head.name, len(head.labels), count, f"{took:.2f}", engine.runs - runs])
+    return rows
+
+
+def random_head(classes: int, size: int, resize: str) -> Head:
+    rng = np.random.default_rng(3)
+    return Head(
+        name=f"random{classes}",
+        labels=[f"class{i}" for i in range(classes)],
+        input_size=size,
+        resize=resize,
+        kernels=[rng.standard_normal((2048, classes)).astype(np.float32) * 0.01],
+        biases=[np.zeros(classes, np.float32)],
+        activations=["softmax"],
+    )
+
+
+def distinct_photos(photos: Sequence[Path], folder: Path, n: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        with Image.open(photos[i % len(photos)]) as photo:
+            rgb = np.asarray(photo.convert("RGB"), dtype=np.int16)
+        rgb = np.clip(np.roll(rgb, i // len(photos), axis=0) + i // len(photos), 0, 255)
+        Image.fromarray(rgb.astype(np.uint8)).save(folder / f"{i:04d}.jpg", quality=92)
+
+
+def ray_vs_local(photos: Sequence[Path], n: int, models: Path, work: Path) -> dict[str, Any]:
+    import ray
+
+    from xception_maya.library.ray_index import RayExtractor
+
+    folder = work / "ray_photos"
+    distinct_photos(photos, folder, n)
+    classifier = Classifier(models_dir=models, cache=FeatureCache(16 << 20))
+    model = Model(str(classifier.manifest.backbone.sha256), classifier.size, classifier.resize)
+    classifier.features([photos[0]])  # the session is created before timing, as Ray's warm-up
+    out: dict[str, Any] = {"images": n}
+    with Library.open(work / "local.db") as library:
+        start = time.perf_counter()
+        index_folders(library, [folder], model, local_extractor(classifier), head=classifier.head)
+        out["local_s"] = time.perf_counter() - start
+        local = dict(library.store.db.execute(PAIRS).fetchall())
+    start = time.perf_counter()
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    out["ray_start_s"] = time.perf_counter() - start
+    try:
+        for run in ("first", "second"):
+            db = work / f"ray_{run}.db"
+            with Library.open(db) as library:
+                extractor = RayExtractor(None, models, model, batch_size=classifier.batch_size)
+                start = time.perf_counter()
+                index_folders(library, [folder], model, extractor, head=classifier.head)
+                out[f"ray_{run}_s"] = time.perf_counter() - start
+                theirs = dict(library.store.db.execute(PAIRS).fetchall())
+            same = sum(local[p] == theirs.get(p) for p in local)
+            diff = max(
+                float(
+                    np.abs(
+                        np.frombuffer(local[p], np.float16).astype(np.float32)
+                        - np.frombuffer(theirs[p], np.float16).astype(np.float32)
+                    ).max()
+                )
+                for p in local
+            )
+            out[f"ray_{run}_identical"] = f"{same}/{len(local)}"
+            out[f"ray_{run}_max_diff"] = diff
+    finally:
+        ray.shutdown()
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10000,100000", help="index sizes, comma-separated")
+    parser.add_argument("--extrapolate", default="1000000", help="sizes to extrapolate to")
+    parser.add_argument("--compare", type=int, default=20000, help="usearch vs hnswlib size")
+    parser.add_argument("--files", type=int, default=10000, help="unchanged re-index size")
+    parser.add_argument("--ray-images", type=int, default=72)
+    parser.add_argument("--models", type=Path, default=default_models_dir())
+    parser.add_argument("--work", type=Path, help="scratch folder (default: a temporary one)")
+    parser.add_argument(
+        "--skip", default="", help="parts to skip: precision,latency,compare,reindex,retag,ray"
+    )
+    args = parser.parse_args(argv)
+    skip = set(args.skip.split(","))
+    work = args.work or Path(tempfile.mkdtemp(prefix="bench_index_"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"CPU: {cpu()}")
+    manifest = Manifest.load(args.models)
+    sha = str(manifest.backbone.sha256)
+    classifier = Classifier(models_dir=args.models)
+    head = classifier.head
+    model = Model(sha, classifier.size, classifier.resize)
+    photos = sorted((args.models / "samples").glob("*.jpg"))
+    try:
+        if "precision" not in skip:
+            p = precision(args.models, photos)
+            table(
+                f"float16 storage against float32: real features of {p['photos']} sample photos "
+                f"({p['preprocessing']})",
+                ["min cosine", "max |diff|", "largest value", "same top-1 label"],
+                [
+                    [
+                        f"{p['min_cosine']:.7f}",
+                        f"{p['max_abs']:.2e}",
+                        f"{p['max_value']:.2f}",
+                        f"{p['same_top1']:.0%}",
+                    ]
+                ],
+            )
+        sizes = [int(s) for s in args.sizes.split(",") if s]
+        results = [] if "latency" in skip else [latency(n, model, work) for n in sizes]
+        if results:
+            rows = [
+                [
+                    r["n"],
+                    f"{r['exact_warm_ms']:.1f}",
+                    f"{r['exact_cold_ms']:.0f}",
+                    f"{r.get('ann_warm_ms', float('nan')):.2f}",
+                    f"{r.get('ann_cold_ms', float('nan')):.0f}",
+                    f"{r.get('recall10', float('nan')):.3f}",
+                    f"{r.get('ann_build_s', float('nan')):.1f}",
+                    f"{r['exact_mb']:.0f}",
+                    f"{r.get('ann_mb', float('nan')):.0f}",
+                    f"{r['db_bytes_per_image']:.0f}",
+                    f"{r.get('ann_file_bytes_per_image', float('nan')):.0f}",
+                ]
+                for r in results
+            ]
+            last = results[-1]
+            for n in (int(s) for s in args.extrapolate.split(",") if s):
+                if n in sizes:
+                    continue
+                scale = n / last["n"]
+                # Exact: linear in n. HNSW: hops grow with log n.
+                log = np.log(n) / np.log(last["n"])
+                rows.append(
+                    [
+                        f"{n} (extrapolated)",
+                        f"~{last['exact_warm_ms'] * scale:.0f}",
+                        f"~{last['exact_cold_ms'] * scale:.0f}",
+                        f"~{last.get('ann_warm_ms', float('nan')) * log:.2f}",
+                        f"~{last.get('ann_cold_ms', float('nan')) * scale:.0f}",
+                        "-",
+                        f"~{last.get('ann_build_s', float('nan')) * scale * log:.0f}",
+                        f"~{last['exact_mb'] * scale:.0f}",
+                        f"~{last.get('ann_mb', float('nan')) * scale:.0f}",
+                        f"{last['db_bytes_per_image']:.0f}",
+                        f"{last.get('ann_file_bytes_per_image', float('nan')):.0f}",
+                    ]
+                )
+            table(
+                "query latency, k=10, SYNTHETIC clustered features (median of 50 queries; cold = "
+                "open + load + first query)",
+                [
+                    "entries",
+                    "exact warm ms",
+                    "exact cold ms",
+                    "ANN warm ms",
+                    "ANN cold ms",
+                    "recall@10",
+                    "ANN build s",
+                    "exact MB",
+                    "ANN MB",
+                    "db B/image",
+                    "ANN file B/image",
+                ],
+                rows,
+            )
+        if "compare" not in skip and args.compare:
+            table(
+                f"approximate libraries, {args.compare} synthetic vectors, 2 threads to build",
+                ["library", "build s", "query ms", "recall@10", "memory MB"],
+                compare_libraries(args.compare),
+            )
+        if "reindex" not in skip:
+            r = reindex(args.files, model, head, work)
+            table(
+                "re-running index on an unchanged library",
+                ["files", "index_folders s", "CLI end to end s"],
+                [[r["files"], f"{r['in_process_s']:.2f}", f"{r['cli_s']:.2f}"]],
+            )
+        if "retag" not in skip and results and head is not None:
+            db = work / f"lib{results[-1]['n']}.db"
+            heads = [head, random_head(1000, head.input_size, head.resize)]
+            table(
+                f"re-tagging {results[-1]['n']} stored images (synthetic features)",
+                ["head", "classes", "images", "seconds", "backbone runs"],
+                retag(db, heads, sha),
+            )
+        if "ray" not in skip:
+            try:
+                import ray  # noqa: F401
+            except ImportError:
+                print("\nRay: not installed (pip install 'xception-maya[ray]')")
+            else:
+                r = ray_vs_local(photos, args.ray_images, args.models, work)
+                table(
+                    f"Ray Data (local, num_cpus=2) against the local pipeline, {r['images']} "
+                    "distinct photos, same 2 cores",
+                    [
+                        "pipeline",
+                        "seconds",
+                        "images/s",
+                        "ratio to local",
+                        "features identical",
+                        "max |diff|",
+                    ],
+                    [
+                        [
+                            "local",
+                            f"{r['local_s']:.1f}",
+                            f"{r['images'] / r['local_s']:.1f}",
+                            "1.00",
+                            "-",
+                            "-",
+                        ],
+                        *[
+                            [
+                                f"Ray, {run} run",
+                                f"{r[f'ray_{run}_s']:.1f}",
+                                f"{r['images'] / r[f'ray_{run}_s']:.1f}",
+                                f"{r['local_s'] / r[f'ray_{run}_s']:.2f}",
+                                r[f"ray_{run}_identical"],
+                                f"{r[f'ray_{run}_max_diff']:.1e}",
+                            ]
+                            for run in ("first", "second")
+                        ],
+                    ],
+                )
+                print(f"  Ray start-up (ray.init, local, 2 CPUs): {r['ray_start_s']:.1f} s")
+    finally:
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
