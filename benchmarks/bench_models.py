@@ -1,11 +1,12 @@
 """The models folder under load and under SIGKILL: sha256 cost at first load, and a kill sweep.
 
-    .venv/bin/python benchmarks/bench_models.py [--kills N] [--only setup,convert,learn]
+    .venv/bin/python benchmarks/bench_models.py [--kills N] [--only setup,convert,learn,index]
 
 1. What checking the sha256 of every model file costs the first time a process loads it, and
    what the check costs afterwards (the result is remembered while the file is unchanged).
-2. A kill sweep: each command (``setup --force``, ``convert``, ``learn --install``) runs on a
-   working copy of the models folder and is SIGKILLed at N points spread over its run time.
+2. A kill sweep: each command (``setup --force``, ``convert``, ``learn --install``, ``index``)
+   runs on a working copy of the models folder and is SIGKILLed at N points spread over its
+   run time.
    After each kill the folder must still classify a photo (the old set or the new one), and
    after the next complete run no temporary file may be left. The table counts failures of
    each (goal 0 and 0).
@@ -75,6 +76,11 @@ def leftovers(models: Path) -> list[Path]:
 
 
 def works(models: Path, photo: Path) -> bool:
+    db = models / "library.db"
+    if db.exists():  # after a killed index: it opens and answers (0: found, 1: nothing)
+        query = [*CLI, "search", "--db", str(db), "--tag", "cup", "--json"]
+        if subprocess.run(query, env=ENV, capture_output=True).returncode not in (0, 1):
+            return False
     result = subprocess.run(
         [*CLI, "classify", "--models", str(models), "--head", "kitchenware", str(photo)],
         env=ENV,
@@ -138,7 +144,7 @@ def sweep(
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--kills", type=int, default=18, help="kill points per command")
-    parser.add_argument("--only", default="setup,convert,learn")
+    parser.add_argument("--only", default="setup,convert,learn,index")
     args = parser.parse_args()
     template = mf.default_models_dir()
     photo = template / "samples" / "0412.jpg"
@@ -167,11 +173,15 @@ def main() -> int:
                               "--size", "150", "--resize", "nearest"],
         "learn": lambda m: [*CLI, "learn", str(examples), "-o", str(m.parent / "dishes.npz"),
                             "--models", str(m), "--install", "--base-head", "kitchenware"],
+        # The index lives in the copied folder, so each kill starts from no index at all.
+        "index": lambda m: [*CLI, "index", str(template / "samples"), "--db",
+                            str(m / "library.db"), "--models", str(m), "--batch-size", "2"],
     }  # fmt: skip
     print(f"\nkill sweep: SIGKILL at {args.kills} points spread over each command's run")
     print(f"{'command':<10} {'kills':>6} {'broken':>7} {'temp files left':>16} {'run s':>7}")
     total_broken = total_dirty = 0
-    start_sets = {"learn": template, "setup": other_set(template, Path(tempfile.mkdtemp()) / "m")}
+    start_sets = {"learn": template, "index": template}
+    start_sets["setup"] = other_set(template, Path(tempfile.mkdtemp()) / "m")
     start_sets["convert"] = start_sets["setup"]
     for name in args.only.split(","):
         row = sweep(name, commands[name], start_sets[name], photo, args.kills)
