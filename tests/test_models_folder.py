@@ -417,3 +417,29 @@ def test_a_killed_install_leaves_a_working_folder(
         assert manifest.verify() == [], f"killed {delay} s into installing"
     code, out, _ = run(["classify", "--models", str(models), str(samples[16])], capsys)
     assert code == 0 and "fork" in out
+
+
+def test_the_kill_sweep_benchmark_measures_a_real_install(models: Path) -> None:
+    """benchmarks/bench_models.py's own code: one kill of a real `learn --install`."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_models", ROOT / "benchmarks" / "bench_models.py"
+    )
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    rows = bench.sha_cost(models)
+    assert rows[0][0].startswith("backbone") and rows[0][1] > rows[0][2] > 0
+    examples = models.parent / "examples"
+    for tag, file in (("cup", "0000.jpg"), ("plate", "0002.jpg")):
+        (examples / tag).mkdir(parents=True)
+        shutil.copy2(mf.default_models_dir() / "samples" / file, examples / tag / file)
+
+    def command(m: Path) -> list[str]:
+        return [*bench.CLI, "learn", str(examples), "-o", str(m.parent / "d.npz"),
+                "--models", str(m), "--install", "--base-head", "kitchenware"]  # fmt: skip
+
+    photo = mf.default_models_dir() / "samples" / "0412.jpg"
+    name, kills, broken, dirty, seconds = bench.sweep("learn", command, models, photo, 1)
+    assert (name, kills, broken, dirty) == ("learn", 1, 0, 0) and seconds > 0
