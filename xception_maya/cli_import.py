@@ -35,6 +35,10 @@ def _range(text: str) -> tuple[float, float]:
     return values[0], values[1]
 
 
+def _joined(groups: list[tuple[float, ...]] | None) -> tuple[float, ...] | None:
+    return None if groups is None else tuple(v for group in groups for v in group)
+
+
 def add_parser(sub: Any) -> None:
     """Add ``import`` to the CLI's sub-command parsers."""
     p = sub.add_parser(
@@ -72,8 +76,12 @@ def add_parser(sub: Any) -> None:
         help="input height and width (default: the model's fixed size)",
     )
     p.add_argument("--resize", choices=RESIZE_FILTERS, default="bilinear")
-    p.add_argument("--mean", type=_numbers, help="per RGB channel, e.g. 0.485,0.456,0.406")
-    p.add_argument("--std", type=_numbers, help="per RGB channel, e.g. 0.229,0.224,0.225")
+    p.add_argument(
+        "--mean", nargs="+", type=_numbers, help="per RGB channel, e.g. 0.485 0.456 0.406"
+    )
+    p.add_argument(
+        "--std", nargs="+", type=_numbers, help="per RGB channel, e.g. 0.229 0.224 0.225"
+    )
     p.add_argument("--range", type=_range, help="map 0..1 onto LOW,HIGH, e.g. -1,1")
     p.add_argument("--layout", type=str.upper, choices=LAYOUTS, default="NCHW")
     p.add_argument("--name", help="the model's name (default: the file's name)")
@@ -94,8 +102,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         size=None if args.size is None else (args.size[0], args.size[1]),
         layout=args.layout,
         resize=args.resize,
-        mean=args.mean,
-        std=args.std,
+        mean=_joined(args.mean),
+        std=_joined(args.std),
         value_range=args.range,
         probabilities=args.probabilities,
     )
@@ -126,6 +134,8 @@ def imported_classifier(
         return None
     if head not in (None, "", "default", "none"):
         raise XceptionMayaError(f"--head is for the default model; {model!r} has its own labels")
+    size = size or getattr(args, "size", None)
+    resize = resize or getattr(args, "resize", None)
     if size or resize or getattr(args, "precision", "fp32") != "fp32":
         raise XceptionMayaError(
             f"--size, --resize and --precision are for the default model; {model!r} runs "

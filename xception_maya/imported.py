@@ -27,7 +27,7 @@ from .classifier import top_k as top_indices
 from .engine import Engine, get_engine
 from .errors import ModelError, XceptionMayaError
 from .heads import softmax
-from .names import validate_name
+from .names import RULE, is_valid_name, validate_name
 from .preprocessing import ModelInput, range_normalization, three_numbers
 from .registry import resolve_model
 
@@ -338,12 +338,12 @@ def check_model(data: bytes, where: str, options: ImportOptions) -> mf.ImportedM
         )
     spec, batch = _input_spec(inputs[0], where, options)
     outputs = [o.name for o in graph.output]
-    logits = _logits_name(outputs, where, options)
     if options.features is not None and options.features not in outputs:
         raise ModelError(
             f"{where}: the model has no output {options.features!r} (--features); "
             f"its outputs: {', '.join(outputs)}"
         )
+    logits = _logits_name(outputs, where, options)
     entry = mf.ImportedModel(
         file="",
         sha256="0" * 64,
@@ -370,6 +370,8 @@ def import_model(
     """Check the model at ``path`` and add it to the models folder as ``name`` (default: its
     file name), in one transaction; returns the name and the committed entry."""
     source = Path(path)
+    if name is None and not is_valid_name(source.name.rsplit(".", 1)[0]):
+        raise ModelError(f"{source.name!r} does not make a model name: give --name NAME ({RULE})")
     name = validate_name(name if name is not None else source.name.rsplit(".", 1)[0], "model")
     root = Path(models_dir)
     manifest = mf.Manifest.load(root)  # a models folder must exist: refuse before reading
