@@ -125,22 +125,20 @@ def imported_classifier(
     model = getattr(args, "model", None)
     if model is None:
         return None
-    from .imported import ImportedClassifier
+    from .imported import ImportedClassifier, open_classifier
     from .manifest import Manifest
     from .registry import resolve_model
 
-    manifest = Manifest.load(args.models)
-    if resolve_model(model, manifest) is None:
-        return None
-    if head not in (None, "", "default", "none"):
-        raise XceptionMayaError(f"--head is for the default model; {model!r} has its own labels")
-    size = size or getattr(args, "size", None)
-    resize = resize or getattr(args, "resize", None)
-    if size or resize or getattr(args, "precision", "fp32") != "fp32":
-        raise XceptionMayaError(
-            f"--size, --resize and --precision are for the default model; {model!r} runs "
-            "fp32 with the preprocessing recorded when it was imported"
-        )
-    return ImportedClassifier(
-        model, device=args.device, manifest=manifest, batch_size=args.batch_size
+    if resolve_model(model, Manifest.load(args.models)) is None:
+        return None  # the default: the command builds its Classifier as always
+    classifier = open_classifier(
+        model,
+        head,
+        device=args.device,
+        models_dir=args.models,
+        size=size or getattr(args, "size", None),
+        resize=resize or getattr(args, "resize", None),
+        precision=getattr(args, "precision", "fp32"),
+        batch_size=args.batch_size,
     )
+    return classifier if isinstance(classifier, ImportedClassifier) else None

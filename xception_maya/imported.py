@@ -22,7 +22,15 @@ from PIL import Image
 from . import budget, fsio, images, limits
 from . import manifest as mf
 from .cache import FeatureCache
-from .classifier import ColorSpaces, Prediction, Progress, Source, _per_source, shared_cache
+from .classifier import (
+    Classifier,
+    ColorSpaces,
+    Prediction,
+    Progress,
+    Source,
+    _per_source,
+    shared_cache,
+)
 from .classifier import top_k as top_indices
 from .engine import Engine, get_engine
 from .errors import ModelError, XceptionMayaError
@@ -250,6 +258,48 @@ class ImportedClassifier:
                 )
             )
         return out
+
+
+def open_classifier(
+    model: str | None,
+    head: str | os.PathLike[str] | None = None,
+    *,
+    device: str = "auto",
+    models_dir: str | os.PathLike[str] | None = None,
+    size: int | None = None,
+    resize: str | None = None,
+    precision: str = "fp32",
+    batch_size: int = 8,
+    cache: FeatureCache | None = None,
+    user_heads: str | os.PathLike[str] | None = None,
+) -> Classifier | ImportedClassifier:
+    """What ``model`` (see registry.resolve_model) and ``head`` name: the Xception backbone
+    with that head, or an imported model (which has its own labels, input and precision:
+    a head, size, resize or precision given with one is refused)."""
+    manifest = mf.Manifest.load(models_dir)
+    if resolve_model(model, manifest) is None:
+        return Classifier(
+            head,
+            device=device,
+            models_dir=manifest.root,
+            size=size,
+            resize=resize,
+            cache=cache,
+            batch_size=batch_size,
+            user_heads=user_heads,
+            precision=precision,
+        )
+    assert model is not None
+    if head is not None and os.fspath(head) not in ("", "default", "none"):
+        raise ModelError(f"--head is for the default model; {model!r} has its own labels")
+    if size or resize or precision != "fp32":
+        raise ModelError(
+            f"--size, --resize and --precision are for the default model; {model!r} runs "
+            "fp32 with the preprocessing recorded when it was imported"
+        )
+    return ImportedClassifier(
+        model, device=device, manifest=manifest, cache=cache, batch_size=batch_size
+    )
 
 
 def check_output(value: np.ndarray, name: str, batch: int, width: int | None = None) -> np.ndarray:
