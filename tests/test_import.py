@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -697,3 +700,55 @@ def test_a_killed_import_leaves_the_old_set(
     assert [p.name for p in (models / mf.IMPORTED_DIR).iterdir()] == [
         Path(manifest.models["other"].file).name
     ]
+
+
+def test_a_sigkilled_import_leaves_a_working_folder(
+    models: Path, labels_file: Path, samples: list[Path], tmp_path: Path
+) -> None:
+    """SIGKILL a process importing model after model, at several points: the folder is the
+    old set or the new one every time, and the next import cleans up after it."""
+    build(tmp_path / "tiny.onnx", weights(), features=False, shape=["N", 3, 32, 32])
+    script = (
+        "import sys, onnx, onnxruntime;"
+        "from xception_maya.imported import ImportOptions, import_model, read_labels;"
+        "o = ImportOptions(read_labels(sys.argv[3])); print('ready', flush=True);"
+        "[import_model(sys.argv[1], sys.argv[2], o, name=f'm{i}') for i in range(1000)]"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    argv = [
+        sys.executable,
+        "-c",
+        script,
+        str(models),
+        str(tmp_path / "tiny.onnx"),
+        str(labels_file),
+    ]
+    for delay in (0.0, 0.2, 0.5, 1.0):
+        child = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE)
+        assert child.stdout is not None and child.stdout.readline() == b"ready\n"
+        time.sleep(delay)
+        child.kill()
+        child.wait()
+        assert mf.Manifest.load(models).verify() == [], f"killed {delay} s into importing"
+    imported = mf.Manifest.load(models).models
+    assert imported, "some imports committed before the kills"
+    name = next(iter(imported))
+    results = ImportedClassifier(name, models_dir=models).classify(samples[:2])
+    assert all(r.error is None and r.labels[0] in LABELS for r in results)
+    assert (
+        main(
+            [
+                "import",
+                str(tmp_path / "tiny.onnx"),
+                "--labels",
+                str(labels_file),
+                "--name",
+                "last",
+                "--models",
+                str(models),
+            ]
+        )
+        == 0
+    )
+    named = {Path(m.file).name for m in mf.Manifest.load(models).models.values()}
+    assert {p.name for p in (models / mf.IMPORTED_DIR).iterdir()} == named
