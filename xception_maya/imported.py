@@ -5,6 +5,10 @@ declared layout, the named outputs, logits as wide as the labels, 2-D features) 
 to the models folder in one transaction. :class:`ImportedClassifier` runs it with the same
 ``classify``/``features`` interface as :class:`xception_maya.classifier.Classifier`; the
 manifest records how its input is made (:class:`xception_maya.preprocessing.ModelInput`).
+
+One module of about 600 lines on purpose: importing and running share the rules for the
+input and the outputs (:func:`model_input`, :func:`check_output`), and a change to one side
+must be seen with the other.
 """
 
 from __future__ import annotations
