@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from . import __version__, cli_library
+from . import __version__, cli_import, cli_library
 from .errors import XceptionMayaError
 from .heads import RESIZE_FILTERS
 from .text import json_safe, shown
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from .classifier import Classifier
+    from .imported import ImportedClassifier
     from .manifest import Manifest
 
 
@@ -49,6 +50,7 @@ class ProgressBar:
 
 
 def _add_model_args(p: argparse.ArgumentParser, head: bool = True) -> None:
+    p.add_argument("--model", help="a model added with `import`, by name (default: Xception)")
     if head:
         p.add_argument(
             "--head",
@@ -210,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_precision_arg(p)
     p.add_argument("--json", action="store_true")
     cli_library.add_parsers(sub)
+    cli_import.add_parser(sub)
     return parser
 
 
@@ -236,10 +239,12 @@ def classifier_from(
     head: str | None,
     size: int | None = None,
     resize: str | None = None,
-) -> Classifier:
+) -> Classifier | ImportedClassifier:
     """The Classifier that a command's model options ask for."""
     from .classifier import Classifier
 
+    if imported := cli_import.imported_classifier(args, head, size, resize):
+        return imported
     return Classifier(
         head,
         device=args.device,
@@ -666,6 +671,7 @@ COMMANDS = {
     "doctor": cmd_doctor,
     "index": cli_library.cmd_index,
     "search": cli_library.cmd_search,
+    "import": cli_import.cmd_import,
 }
 
 if __name__ == "__main__":

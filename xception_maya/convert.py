@@ -72,7 +72,7 @@ def convert(
             old = mf.Manifest.load(out_dir)
             # Heads trained on other backbone weights would give wrong scores on this one.
             heads = {n: h for n, h in old.heads.items() if h.backbone_sha256 == backbone_sha}
-            manifest = mf.Manifest(out_dir, backbone, heads, old.default_head)
+            manifest = mf.Manifest(out_dir, backbone, heads, old.default_head, old.models)
         except ModelError:
             manifest = mf.Manifest(out_dir, backbone)
         if head is not None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 # Xception's stride-32 stem and valid-padded convolutions accept nothing smaller.
 MIN_INPUT_SIZE = 71
+# An imported ONNX model (xception-maya import) may take smaller inputs (CIFAR's 32 px).
+MIN_IMPORTED_INPUT_SIZE = 8
 # A head or --size asking for more than this is refused before anything is allocated: the
 # network's activations at 1024 px already take about 1.7 GiB (they grow with the square).
 MAX_INPUT_SIZE = 1024
@@ -31,6 +33,8 @@ MAX_HEAD_FILE_BYTES = 256 * 1024**2
 MAX_HEAD_ELEMENTS = 64 * 1024**2
 MAX_HEAD_CLASSES = 100_000
 MAX_HEAD_LAYERS = 8
+# An imported ONNX model file: protobuf's own limit (weights in external files are refused).
+MAX_IMPORTED_MODEL_BYTES = 2 * 1024**3
 # A manifest or a head's JSON metadata larger than this is refused unread.
 MAX_JSON_BYTES = 16 * 1024**2
 # Reference images a head keeps to tell "unknown" (xception_maya/unknown.py): 4096 x 2048

@@ -1,7 +1,9 @@
 """The models folder and its manifest (``models/manifest.json``): what is installed, checked.
 
 The manifest names the backbone and every head, each with its file, sha256 and provenance,
-and for each head its labels and preprocessing. It is read through a schema (one clear error
+and for each head its labels and preprocessing; since version 2 also every imported ONNX
+model (``models``: its own input, outputs, labels and preprocessing). Older layouts are
+migrated forward when read (:func:`migrate`). It is read through a schema (one clear error
 naming the field), every path in it must stay inside the folder, and each file's sha256 is
 checked when a process first loads it (:meth:`Manifest.verified`).
 
@@ -27,13 +29,14 @@ from . import fsio
 from .errors import ModelError
 from .limits import MAX_JSON_BYTES
 from .names import is_valid_name
-from .preprocessing import Preprocessing
+from .preprocessing import LAYOUTS, ModelInput, Preprocessing, three_numbers
 
 FORMAT = "xception-maya-models"
-VERSION = 1  # the newest layout this version reads and writes
+VERSION = 2  # the newest layout this version reads and writes (1: no imported models)
 MANIFEST = "manifest.json"
 BACKBONE_FILE = "xception_backbone.onnx"  # the name before files carried their sha256
 HEADS_DIR = "heads"
+IMPORTED_DIR = "imported"  # imported ONNX models (xception-maya import)
 ENV_MODELS = "XCEPTION_MAYA_MODELS"
 
 
@@ -104,12 +107,50 @@ class HeadEntry:
         }
 
 
+@dataclass(frozen=True)
+class ImportedModel:
+    """An ONNX image model imported with its preprocessing: its own labels, no head."""
+
+    file: str
+    sha256: str
+    input: str  # the input's name
+    logits: str  # the output with one score per label
+    labels: tuple[str, ...]
+    preprocessing: ModelInput
+    features: str | None = None  # a 2-D output of features, if the model has one
+    probabilities: bool = False  # the scores output is already softmaxed
+    batch: int | None = None  # a fixed batch size, or None: any
+    source: Mapping[str, Any] = field(default_factory=dict)
+
+    def record(self) -> dict[str, Any]:
+        p = self.preprocessing
+        return {
+            "file": self.file,
+            "sha256": self.sha256,
+            "input": self.input,
+            "outputs": {"logits": self.logits, "features": self.features},
+            "scores": "probabilities" if self.probabilities else "logits",
+            "batch": self.batch,
+            "labels": list(self.labels),
+            "preprocessing": {
+                "height": p.height,
+                "width": p.width,
+                "resize": p.resize,
+                "mean": list(p.mean),
+                "std": list(p.std),
+                "layout": p.layout,
+            },
+            "source": dict(self.source),
+        }
+
+
 @dataclass
 class Manifest:
     root: Path
     backbone: ModelEntry
     heads: dict[str, HeadEntry] = field(default_factory=dict)
     default_head: str | None = None
+    models: dict[str, ImportedModel] = field(default_factory=dict)
 
     @property
     def backbone_path(self) -> Path:
@@ -146,6 +187,14 @@ class Manifest:
         entry = self.heads[name]
         return self.verified(entry.file, entry.sha256)
 
+    def verified_model(self, name: str) -> Path:
+        """An imported model's file, its sha256 checked (see registry.resolve_model)."""
+        if name not in self.models:
+            known = ", ".join(sorted(self.models)) or "none"
+            raise ModelError(f"unknown model {name!r}; imported models: {known}")
+        entry = self.models[name]
+        return self.verified(entry.file, entry.sha256)
+
     @classmethod
     def load(cls, root: str | os.PathLike[str] | None = None) -> Manifest:
         root = Path(root) if root is not None else default_models_dir()
@@ -171,6 +220,7 @@ class Manifest:
             "backbone": self.backbone.record(),
             "heads": {name: entry.record() for name, entry in self.heads.items()},
             "default_head": self.default_head,
+            "models": {name: entry.record() for name, entry in self.models.items()},
         }
 
     def save(self) -> Path:
@@ -181,9 +231,9 @@ class Manifest:
     def verify(self) -> list[str]:
         """Problems found comparing the manifest with the files on disk (empty: all good)."""
         problems = []
-        entries = [("backbone", self.backbone.file, self.backbone.sha256)] + [
-            (f"head {n}", h.file, h.sha256) for n, h in self.heads.items()
-        ]
+        entries = [("backbone", self.backbone.file, self.backbone.sha256)]
+        entries += [(f"head {n}", h.file, h.sha256) for n, h in self.heads.items()]
+        entries += [(f"model {n}", m.file, m.sha256) for n, m in self.models.items()]
         for what, relative, sha in entries:
             try:
                 path = self.path_of(relative)
@@ -202,11 +252,9 @@ class Manifest:
 # --- the schema -------------------------------------------------------------------------------
 
 
-def parse(root: Path, data: object, *, where: str) -> Manifest:
-    """A Manifest from the JSON data, or one ModelError naming the first bad field."""
-    top = _object(data, where, "the manifest")
-    if top.get("format") != FORMAT:
-        raise ModelError(f"{where} is not an xception-maya manifest (format {top.get('format')!r})")
+def migrate(top: dict[str, Any], where: str) -> dict[str, Any]:
+    """The manifest data in the newest layout (a copy; the file is rewritten at the next
+    change). Version 1 had no imported models."""
     version = top.get("version", 1)
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise ModelError(f"{where}: field 'version' must be a whole number, got {version!r}")
@@ -215,6 +263,20 @@ def parse(root: Path, data: object, *, where: str) -> Manifest:
             f"{where} was written by a newer xception-maya (manifest version {version}; this one "
             f"reads up to {VERSION}): upgrade xception-maya, or run `xception-maya setup --force`"
         )
+    top = dict(top)
+    if version == 1:
+        top.setdefault("models", {})
+        version = 2
+    top["version"] = version
+    return top
+
+
+def parse(root: Path, data: object, *, where: str) -> Manifest:
+    """A Manifest from the JSON data, or one ModelError naming the first bad field."""
+    top = _object(data, where, "the manifest")
+    if top.get("format") != FORMAT:
+        raise ModelError(f"{where} is not an xception-maya manifest (format {top.get('format')!r})")
+    top = migrate(top, where)
     backbone = _model(_object(top.get("backbone"), where, "backbone"), where)
     heads_data = _object(top.get("heads", {}), where, "heads")
     heads: dict[str, HeadEntry] = {}
@@ -225,8 +287,15 @@ def parse(root: Path, data: object, *, where: str) -> Manifest:
     default = top.get("default_head")
     if default is not None and (not isinstance(default, str) or default not in heads):
         raise ModelError(f"{where}: default_head {default!r} is not one of its heads")
-    manifest = Manifest(root, backbone, heads, default)
-    for relative in [backbone.file, *(h.file for h in heads.values())]:
+    models: dict[str, ImportedModel] = {}
+    for name, value in _object(top.get("models"), where, "models").items():
+        if not is_valid_name(name):
+            raise ModelError(f"{where}: model name {name!r} is not a valid name")
+        what = f"models.{name}"
+        models[name] = _imported(_object(value, where, what), where, what)
+    manifest = Manifest(root, backbone, heads, default, models)
+    files = [backbone.file, *(h.file for h in heads.values()), *(m.file for m in models.values())]
+    for relative in files:
         manifest.path_of(relative)
     return manifest
 
@@ -296,6 +365,50 @@ def _head(data: Mapping[str, Any], where: str, what: str) -> HeadEntry:
         labels=tuple(labels),
         preprocessing=preprocessing,
         backbone_sha256=None if backbone is None else _sha(data, "backbone_sha256", where, what),
+        source=_object(data.get("source", {}), where, f"{what}.source"),
+    )
+
+
+def _imported(data: Mapping[str, Any], where: str, what: str) -> ImportedModel:
+    labels = _field(data, "labels", list, where, what)
+    if not labels or not all(isinstance(label, str) for label in labels):
+        raise ModelError(f"{where}: field '{what}.labels' must be a non-empty list of text")
+    outputs = _object(data.get("outputs"), where, f"{what}.outputs")
+    logits = _field(outputs, "logits", str, where, f"{what}.outputs")
+    features = outputs.get("features")
+    if features is not None and not isinstance(features, str):
+        raise ModelError(f"{where}: field '{what}.outputs.features' must be str or null")
+    scores = data.get("scores", "logits")
+    if scores not in ("logits", "probabilities"):
+        raise ModelError(f"{where}: field '{what}.scores' must be 'logits' or 'probabilities'")
+    batch = data.get("batch")
+    if batch is not None and (not isinstance(batch, int) or isinstance(batch, bool) or batch < 1):
+        raise ModelError(f"{where}: field '{what}.batch' must be a positive whole number or null")
+    pre = _object(data.get("preprocessing"), where, f"{what}.preprocessing")
+    layout = _field(pre, "layout", str, where, f"{what}.preprocessing")
+    if layout not in LAYOUTS:
+        raise ModelError(f"{where}: '{what}.preprocessing.layout' must be one of {LAYOUTS}")
+    try:
+        preprocessing = ModelInput(
+            _field(pre, "height", int, where, f"{what}.preprocessing"),
+            _field(pre, "width", int, where, f"{what}.preprocessing"),
+            _field(pre, "resize", str, where, f"{what}.preprocessing"),
+            three_numbers(pre.get("mean"), "mean"),
+            three_numbers(pre.get("std"), "std"),
+            layout,
+        )
+    except ModelError as exc:
+        raise ModelError(f"{where}: {what}.preprocessing: {exc}") from None
+    return ImportedModel(
+        file=_relative_file(data, where, what),
+        sha256=_sha(data, "sha256", where, what),
+        input=_field(data, "input", str, where, what),
+        logits=logits,
+        labels=tuple(labels),
+        preprocessing=preprocessing,
+        features=features,
+        probabilities=scores == "probabilities",
+        batch=batch,
         source=_object(data.get("source", {}), where, f"{what}.source"),
     )
 
@@ -375,6 +488,7 @@ def collect_garbage(root: Path) -> list[Path]:
     keep = {
         current.backbone_path.resolve(),
         *(current.head_path(n).resolve() for n in current.heads),
+        *(current.path_of(m.file).resolve() for m in current.models.values()),
     }
     keep |= {
         current.path_of(str(v["file"])).resolve()
@@ -383,7 +497,8 @@ def collect_garbage(root: Path) -> list[Path]:
     }
     removed: list[Path] = []
     candidates = [*root.glob("xception_backbone*.onnx"), *(root / HEADS_DIR).glob("*.npz")]
-    for folder in (root, root / HEADS_DIR):
+    candidates += (root / IMPORTED_DIR).glob("*.onnx")
+    for folder in (root, root / HEADS_DIR, root / IMPORTED_DIR):
         candidates += folder.glob(f".*{fsio.TEMP_SUFFIX}")
         candidates += folder.glob("*.tmp")  # what versions before 0.2 left when killed
     for path in candidates:
@@ -399,3 +514,7 @@ def with_head(manifest: Manifest, name: str, entry: HeadEntry, *, make_default: 
     heads = {**manifest.heads, name: entry}
     default = name if make_default or manifest.default_head is None else manifest.default_head
     return replace(manifest, heads=heads, default_head=default)
+
+
+def with_model(manifest: Manifest, name: str, entry: ImportedModel) -> Manifest:
+    return replace(manifest, models={**manifest.models, name: entry})

@@ -10,6 +10,9 @@ A head spec is, in this order:
 - a path to a head file (``.npz``).
 
 Names follow :func:`xception_maya.names.validate_name`.
+
+A model spec (:func:`resolve_model`) is ``None``, ``""`` or ``"default"`` for the Xception
+backbone with its heads, or the name of a model imported with ``xception-maya import``.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pathlib import Path
 
 from .errors import ModelError
 from .heads import Head
-from .manifest import Manifest
+from .manifest import ImportedModel, Manifest
 from .names import is_valid_name
 
 HEAD_SUFFIX = ".npz"
@@ -81,3 +84,20 @@ def list_heads(manifest: Manifest, *, user_heads: Path | None = None) -> list[He
             if is_valid_name(name) and name not in taken and path.is_file():
                 found.append(HeadChoice(name, "user", path))
     return found
+
+
+def resolve_model(spec: str | None, manifest: Manifest) -> ImportedModel | None:
+    """The imported model a spec names, or ``None`` for the default (the Xception backbone
+    and its heads). Raises ModelError for an unknown name, listing the known ones."""
+    text = (spec or "").strip()
+    if text.lower() in ("", "default"):
+        return None
+    if text in manifest.models:
+        return manifest.models[text]
+    known = ", ".join(["default", *list_models(manifest)])
+    raise ModelError(f"unknown model {text!r}; known models: {known}")
+
+
+def list_models(manifest: Manifest) -> list[str]:
+    """The names of the imported models, in the manifest's order."""
+    return list(manifest.models)
