@@ -405,7 +405,7 @@ def _as_stored_eight_bit(picture: Image.Image, encoding: str | None) -> Image.Im
     try:
         if mode in _ALPHA_MODES or "transparency" in picture.info:
             rgba = picture if mode == "RGBA" else picture.convert("RGBA")
-            if rgba.getextrema()[3][0] < 255:
+            if int(np.asarray(rgba.getchannel("A")).min()) < 255:
                 return None
             return rgba.convert("RGB")  # drops alpha: opaque, so nothing is composited
         if mode in ("RGB", "L"):
