@@ -32,19 +32,24 @@ FIFO would block forever). Truncated files raise rather than come back half grey
 the host keeps Pillow's ``ImageFile.LOAD_TRUNCATED_IMAGES`` at its default (we never change
 it), and no warning filter or Pillow setting of the host is ever changed.
 
-One module at about 700 lines: decoding, colour and preprocessing share the decoded form and
+The classifier reads files with :func:`load_for_network`: bit for bit ``preprocess`` of
+``load_image``, but an 8-bit file read as stored (no alpha to composite, no colour conversion)
+stays uint8 from decoding through the resize and is scaled to [-1, 1] once at the end.
+
+One module at about 900 lines: decoding, colour and preprocessing share the decoded form and
 its invariants, and every front end imports this one name.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib
 import os
 import stat
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
@@ -352,17 +357,30 @@ def _open_file(name: str) -> BinaryIO:
 
 
 def _decode(name: str, min_side: int | None, encoding: str | None) -> np.ndarray:
+    with _decoded_by_pillow(name, min_side) as decoded:
+        if decoded is None:
+            return _decode_unidentified(name, min_side, encoding)
+        picture, integer_max = decoded
+        return _to_display(_pillow_pixels(name, picture, integer_max), encoding)
+
+
+@contextlib.contextmanager
+def _decoded_by_pillow(name: str, min_side: int | None) -> Iterator[tuple[Image.Image, int] | None]:
+    """The decoded, upright Pillow image and its integer maximum, alive (and its decode
+    slot held) inside the block; None when Pillow cannot identify the file."""
     with _open_file(name) as file:
         try:
-            image = _open_pillow(file, name)
+            image: Image.Image | None = _open_pillow(file, name)
         except UnidentifiedImageError:
-            return _decode_unidentified(name, min_side, encoding)
+            image = None
+        if image is None:  # the caller's errors are not raised inside this handler
+            yield None
+            return
         with image:
             decoded_bytes = _check_pillow_header(name, image)
             integer_max = _integer_max(image)
             with budget.decode_slot(decoded_bytes):
-                picture = _load(name, image, _kept_side(image, min_side))
-                return _to_display(_pillow_pixels(name, picture, integer_max), encoding)
+                yield _load(name, image, _kept_side(image, min_side)), integer_max
 
 
 class _Prepared(NamedTuple):
@@ -373,25 +391,18 @@ def _decode_for_network(
     name: str, size: int, resample: Image.Resampling, encoding: str | None
 ) -> _Prepared | np.ndarray:
     """The network input of an 8-bit file, else its display image for :func:`preprocess`."""
-    with _open_file(name) as file:
-        try:
-            image = _open_pillow(file, name)
-        except UnidentifiedImageError:
+    with _decoded_by_pillow(name, size) as decoded:
+        if decoded is None:
             return _decode_unidentified(name, size, encoding)
-        with image:
-            decoded_bytes = _check_pillow_header(name, image)
-            integer_max = _integer_max(image)
-            with budget.decode_slot(decoded_bytes):
-                picture = _load(name, image, _kept_side(image, size))
-                eight_bit = _as_stored_eight_bit(picture, encoding)
-                if eight_bit is None:
-                    return _to_display(_pillow_pixels(name, picture, integer_max), encoding)
-                # Resized here: the decoded image lives until the file closes.
-                height, width = picture.height, picture.width
-                try:
-                    resized = _resized_eight_bit(eight_bit, size, resample)
-                except MemoryError:
-                    raise ImageError(_preprocess_memory(name, width, height)) from None
+        picture, integer_max = decoded
+        eight_bit = _as_stored_eight_bit(picture, encoding)
+        if eight_bit is None:
+            return _to_display(_pillow_pixels(name, picture, integer_max), encoding)
+        # Resized inside the block: the decoded image (and its slot) lives until then.
+        try:
+            resized = _resized_eight_bit(eight_bit, size, resample)
+        except MemoryError:
+            raise ImageError(_preprocess_memory(name, picture.width, picture.height)) from None
     return _Prepared(_network_input(resized))
 
 
