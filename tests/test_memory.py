@@ -27,6 +27,7 @@ from xception_maya.cache import FeatureCache
 from xception_maya.classifier import Classifier
 from xception_maya.cli import main
 from xception_maya.errors import ImageError, ModelError
+from xception_maya.preprocessing import Preprocessing
 
 ROOT = Path(__file__).resolve().parent.parent
 BUDGET_MIB = 1536
@@ -227,14 +228,16 @@ def test_memory_error_in_one_image_keeps_the_others(
 ) -> None:
     victim = tmp_path / "victim.png"
     Image.new("RGB", (123, 77), (90, 60, 30)).save(victim)
-    real = images.preprocess
+    real = images.load_for_network
 
-    def preprocess(image: np.ndarray, size: int, resize: str) -> np.ndarray:
-        if image.shape[:2] == (77, 123):
+    def load_for_network(
+        path: Path, color_space: str | None, preprocessing: Preprocessing
+    ) -> np.ndarray:
+        if Path(path).name == victim.name:  # the classifier's way from file to network input
             raise MemoryError
-        return real(image, size, resize)
+        return real(path, color_space, preprocessing)
 
-    monkeypatch.setattr(images, "preprocess", preprocess)
+    monkeypatch.setattr(images, "load_for_network", load_for_network)
     monkeypatch.setattr(classifier, "shared_cache", FeatureCache())
     paths = [str(samples[0]), str(victim), str(samples[1]), str(samples[2])]
 

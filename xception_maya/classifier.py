@@ -18,7 +18,7 @@ import numpy as np
 from . import budget, images
 from .cache import FeatureCache
 from .engine import Engine, get_engine
-from .errors import ImageError, XceptionMayaError
+from .errors import XceptionMayaError
 from .manifest import Manifest
 from .preprocessing import Preprocessing, check_size
 from .registry import resolve_head
@@ -132,11 +132,7 @@ class Classifier:
         try:
             if isinstance(source, np.ndarray):
                 return images.preprocess(source, self.size, self.resize)
-            pixels = images.load_image(source, color_space, min_side=self.size)
-            try:
-                return images.preprocess(pixels, self.size, self.resize)
-            except ImageError as exc:  # say which file, as load_image's errors do
-                raise ImageError(f"cannot read image '{_name(source)}': {exc}") from None
+            return images.load_for_network(source, color_space, self.preprocessing)
         except MemoryError:
             raise budget.not_enough_memory(_name(source), "prepare it") from None
 

@@ -32,19 +32,24 @@ FIFO would block forever). Truncated files raise rather than come back half grey
 the host keeps Pillow's ``ImageFile.LOAD_TRUNCATED_IMAGES`` at its default (we never change
 it), and no warning filter or Pillow setting of the host is ever changed.
 
-One module at about 700 lines: decoding, colour and preprocessing share the decoded form and
+The classifier reads files with :func:`load_for_network`: bit for bit ``preprocess`` of
+``load_image``, but an 8-bit file read as stored (no alpha to composite, no colour conversion)
+stays uint8 from decoding through the resize and is scaled to [-1, 1] once at the end.
+
+One module at about 900 lines: decoding, colour and preprocessing share the decoded form and
 its invariants, and every front end imports this one name.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib
 import os
 import stat
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
@@ -53,7 +58,7 @@ from PIL import Image, ImageMode, UnidentifiedImageError
 
 from . import budget, fsio
 from .errors import ImageError
-from .preprocessing import RESIZE_FILTERS
+from .preprocessing import RESIZE_FILTERS, Preprocessing
 
 _RESAMPLING = {
     "nearest": Image.Resampling.NEAREST,
@@ -212,9 +217,7 @@ def preprocess(image: np.ndarray, size: int, resize: str) -> np.ndarray:
 def _preprocessed(pixels: np.ndarray, size: int, resample: Image.Resampling) -> np.ndarray:
     eight_bit = _as_eight_bit(pixels)
     if eight_bit is not None:
-        resized = np.asarray(
-            Image.fromarray(eight_bit).resize((size, size), resample), dtype=np.float32
-        )
+        resized = _resized_eight_bit(Image.fromarray(eight_bit), size, resample)
     else:
         scaled = pixels * np.float32(255.0)
         np.clip(scaled, 0.0, 255.0, out=scaled)
@@ -227,6 +230,20 @@ def _preprocessed(pixels: np.ndarray, size: int, resample: Image.Resampling) -> 
         resized = np.stack(channels, axis=-1)
         # Bicubic and Lanczos overshoot at edges; uint8 saturates, so floats must clip too.
         np.clip(resized, 0.0, 255.0, out=resized)
+    return _network_input(resized)
+
+
+def _resized_eight_bit(image: Image.Image, size: int, resample: Image.Resampling) -> np.ndarray:
+    """An 8-bit RGB or grey Pillow image resized, as (size, size, 3) float32 on 0..255.
+    Pillow resizes each channel alone, so grey resized then repeated equals RGB resized."""
+    resized = image.resize((size, size), resample)
+    if resized.mode != "RGB":
+        resized = resized.convert("RGB")
+    return np.asarray(resized, dtype=np.float32)
+
+
+def _network_input(resized: np.ndarray) -> np.ndarray:
+    """(size, size, 3) float32 on 0..255 -> (3, size, size) in [-1, 1]: Xception's scale."""
     network_input = resized / np.float32(127.5) - np.float32(1.0)
     return np.ascontiguousarray(network_input.transpose(2, 0, 1), dtype=np.float32)
 
@@ -239,6 +256,36 @@ def preprocess_batch(images: Sequence[np.ndarray], size: int, resize: str) -> np
     for i, image in enumerate(images):
         batch[i] = preprocess(image, size, resize)
     return batch
+
+
+def load_for_network(
+    path: str | os.PathLike[str], color_space: str | None, preprocessing: Preprocessing
+) -> np.ndarray:
+    """A file as the network's (3, size, size) float32 input: bit for bit what
+    ``preprocess(load_image(path, color_space, min_side=size), size, resize)`` gives.
+
+    An 8-bit file read as stored (no alpha to composite, no colour conversion) stays uint8
+    from decoding through the resize and is scaled once at the end, so the full-size float
+    image is never built: about twice as fast. 16-bit, float, alpha and converted colour
+    spaces take :func:`load_image`'s float path, where rounding to 8 bits would change the
+    result. The same checks, memory budget and error messages as the two calls.
+    """
+    name = os.fspath(path)
+    encoding = _encoding(color_space)  # an unknown name fails before any file I/O
+    _check_readable_file(name)
+    try:
+        resample = _resample(preprocessing.resize)
+        size = budget.check_input_size(preprocessing.size)
+    except ImageError as exc:
+        raise ImageError(_cannot(name, str(exc))) from None
+    try:
+        result = _decode_for_network(name, size, resample, encoding)
+    except MemoryError:
+        raise budget.not_enough_memory(name) from None
+    if isinstance(result, _Prepared):
+        return result.network_input
+    # Outside the decode slot, as preprocess after load_image runs.
+    return _preprocessed_file(name, result, size, resample)
 
 
 def content_key(path: str | os.PathLike[str]) -> str:
@@ -310,17 +357,87 @@ def _open_file(name: str) -> BinaryIO:
 
 
 def _decode(name: str, min_side: int | None, encoding: str | None) -> np.ndarray:
+    with _decoded_by_pillow(name, min_side) as decoded:
+        if decoded is None:
+            return _decode_unidentified(name, min_side, encoding)
+        picture, integer_max = decoded
+        return _to_display(_pillow_pixels(name, picture, integer_max), encoding)
+
+
+@contextlib.contextmanager
+def _decoded_by_pillow(name: str, min_side: int | None) -> Iterator[tuple[Image.Image, int] | None]:
+    """The decoded, upright Pillow image and its integer maximum, alive (and its decode
+    slot held) inside the block; None when Pillow cannot identify the file."""
     with _open_file(name) as file:
         try:
-            image = _open_pillow(file, name)
+            image: Image.Image | None = _open_pillow(file, name)
         except UnidentifiedImageError:
-            return _decode_unidentified(name, min_side, encoding)
+            image = None
+        if image is None:  # the caller's errors are not raised inside this handler
+            yield None
+            return
         with image:
             decoded_bytes = _check_pillow_header(name, image)
             integer_max = _integer_max(image)
             with budget.decode_slot(decoded_bytes):
-                picture = _load(name, image, _kept_side(image, min_side))
-                return _to_display(_pillow_pixels(name, picture, integer_max), encoding)
+                yield _load(name, image, _kept_side(image, min_side)), integer_max
+
+
+class _Prepared(NamedTuple):
+    network_input: np.ndarray  # (3, size, size) float32: the 8-bit path's finished result
+
+
+def _decode_for_network(
+    name: str, size: int, resample: Image.Resampling, encoding: str | None
+) -> _Prepared | np.ndarray:
+    """The network input of an 8-bit file, else its display image for :func:`preprocess`."""
+    with _decoded_by_pillow(name, size) as decoded:
+        if decoded is None:
+            return _decode_unidentified(name, size, encoding)
+        picture, integer_max = decoded
+        eight_bit = _as_stored_eight_bit(picture, encoding)
+        if eight_bit is None:
+            return _to_display(_pillow_pixels(name, picture, integer_max), encoding)
+        # Resized inside the block: the decoded image (and its slot) lives until then.
+        try:
+            resized = _resized_eight_bit(eight_bit, size, resample)
+        except MemoryError:
+            raise ImageError(_preprocess_memory(name, picture.width, picture.height)) from None
+    return _Prepared(_network_input(resized))
+
+
+def _as_stored_eight_bit(picture: Image.Image, encoding: str | None) -> Image.Image | None:
+    """The RGB (or grey) 8-bit image whose values load_image would give divided by 255,
+    or None where its float path changes them: 16-bit or float samples, alpha below opaque
+    (composited), or a colour space that converts (the sRGB curve, ACES primaries)."""
+    mode = picture.mode
+    if encoding not in (None, "sRGB", "data") or mode == "F" or mode.startswith("I"):
+        return None
+    try:
+        if mode in _ALPHA_MODES or "transparency" in picture.info:
+            rgba = picture if mode == "RGBA" else picture.convert("RGBA")
+            if int(np.asarray(rgba.getchannel("A")).min()) < 255:
+                return None
+            return rgba.convert("RGB")  # drops alpha: opaque, so nothing is composited
+        if mode in ("RGB", "L"):
+            return picture
+        return picture.convert("RGB")
+    except ValueError:  # a mode Pillow cannot convert: the float path says so
+        return None
+
+
+def _preprocessed_file(
+    name: str, display: np.ndarray, size: int, resample: Image.Resampling
+) -> np.ndarray:
+    try:
+        return _preprocessed(display, size, resample)
+    except MemoryError:
+        height, width = display.shape[:2]
+        raise ImageError(_preprocess_memory(name, width, height)) from None
+
+
+def _preprocess_memory(name: str, width: int, height: int) -> str:
+    return _cannot(name, f"not enough memory to preprocess a {width} x {height} image")
 
 
 def _open_pillow(file: BinaryIO, name: str) -> Image.Image:
