@@ -202,10 +202,12 @@ class TagCommand(UndoableCommand):
     ABOUT = """
 Classifies every file texture of the scene (or those named, or with -selection the
 selected ones) and writes its tags to attributes of the file node: xceptionTags,
-xceptionScores, xceptionTopTag, xceptionTopScore. A second run classifies only textures
-whose file changed. Unreadable textures are listed at the end. Esc cancels (tags written so
-far are kept, and undone with the command). With -sets a texture leaves its old tag set.
-Returns the tagged file nodes."""
+xceptionScores, xceptionTopTag ("unknown" when it fits none of the head's classes),
+xceptionTopScore, xceptionConfidence (under 0.5: unknown). A second run classifies only
+textures whose file changed. With a library index (Settings), textures in it are not run
+through the network, and the others are added to it. Unreadable textures are listed at the
+end. Esc cancels (tags written so far are kept, and undone with the command). With -sets a
+texture leaves its old tag set. Returns the tagged file nodes."""
     FLAGS = (SELECTION, TAG_HEAD, TAG_TOP_K, THRESHOLD, SETS, FORCE)
     SELECTION_DEFAULT = False
 
