@@ -226,3 +226,26 @@ def test_sets_follow_the_top_tag(maya: Session, scene: dict[str, str], samples: 
     cmds.undo()
     assert cmds.sets("xceptionTag_plate", q=True) == [scene["plate"]]
     assert cmds.sets("xceptionTag_fork", q=True) == [scene["fork"]]
+
+
+def test_unknown_textures_get_the_unknown_tag_set_and_a_low_confidence(
+    maya: Session, scene: dict[str, str], tmp_path: Path
+) -> None:
+    """A brick wall is no kitchenware: its top tag is "unknown" (its labels stay as the head
+    ranks them), it joins xceptionTag_unknown, and xceptionConfidence says why."""
+    skimage_data = pytest.importorskip("skimage.data", reason="scikit-image's sample images")
+    from PIL import Image
+
+    Image.fromarray(skimage_data.brick()).convert("RGB").save(tmp_path / "brick.png")
+    brick = file_node(maya, tmp_path / "brick.png")
+    cmds = maya.cmds
+    cmds.xceptionTag(sets=True)
+    assert cmds.getAttr(f"{brick}.xceptionTopTag") == "unknown"
+    assert cmds.getAttr(f"{brick}.xceptionTags")[0] != "unknown"
+    assert 0.0 <= cmds.getAttr(f"{brick}.xceptionConfidence") < 0.5
+    assert cmds.sets("xceptionTag_unknown", q=True) == [brick]
+    assert cmds.getAttr(f"{scene['fork']}.xceptionTopTag") == "fork"
+    assert 0.5 <= cmds.getAttr(f"{scene['fork']}.xceptionConfidence") <= 1.0
+    cmds.undo()
+    assert not cmds.objExists("xceptionTag_unknown")
+    assert not cmds.attributeQuery("xceptionConfidence", node=brick, exists=True)

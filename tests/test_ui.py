@@ -58,13 +58,15 @@ MENU_LABELS = [
     "Tag selected textures",
     "Make a set per tag",
     "Select similar",
+    "Library...",
     "Learn tags from selection...",
     "Train head from labelled textures...",
     "Settings...",
     "About / doctor...",
 ]
 OUR_OPTION_VARS = [
-    settings.PREFIX + name for name in ("device", "head", "topK", "threshold", "sets", "similarK")
+    settings.PREFIX + name
+    for name in ("device", "head", "topK", "threshold", "library", "sets", "similarK")
 ]
 
 
@@ -233,6 +235,26 @@ def test_shelf_commands_are_strings_that_run(ui_maya: Session) -> None:
     invoke(classify)  # nothing selected: xceptionCreate says so, once
     assert len(ui_maya.messages.errors) == 1
     assert "select file or texture nodes" in ui_maya.messages.errors[0]
+
+
+def test_the_library_item_and_shelf_popup_open_the_library_window(ui_maya: Session) -> None:
+    from xception_maya.maya import library_window
+
+    cmds = ui_maya.cmds
+    shelf.install()
+    click(ui_maya, "Library...")
+    assert cmds.window(library_window.WINDOW, exists=True)
+    similar = next(b for b in shelf_buttons(ui_maya) if b["label"] == "Select similar")
+    path = f"{shelf.shelf_path()}|" + next(
+        c
+        for c in cmds.shelfLayout(shelf.shelf_path(), q=True, childArray=True)
+        if cmds.shelfButton(f"{shelf.shelf_path()}|{c}", q=True, label=True) == "Select similar"
+    )
+    popups = cmds.shelfButton(path, q=True, menuItem=True)
+    assert ("Library...", actions.shelf_command("library")) in [tuple(p) for p in popups]
+    assert similar["command"] == actions.shelf_command("similar")
+    shelf.uninstall()
+    assert not cmds.window(library_window.WINDOW, exists=True)
 
 
 def test_install_twice_does_not_duplicate(ui_maya: Session) -> None:
@@ -606,8 +628,13 @@ def test_the_settings_window_saves_what_settings_load_reads(ui_maya: Session) ->
     cmds.optionMenu(settings_window.HEAD_MENU, e=True, value="kitchenware")
     cmds.intSliderGrp(settings_window.TOP_K_SLIDER, e=True, value=7)
     cmds.floatSliderGrp(settings_window.THRESHOLD_SLIDER, e=True, value=0.25)
+    assert cmds.textFieldGrp(settings_window.LIBRARY_FIELD, q=True, text=True) == ""
+    cmds.textFieldGrp(settings_window.LIBRARY_FIELD, e=True, text=" /studio/library.db ")
     invoke(cmds.button(settings_window.SAVE_BUTTON, q=True, command=True))
-    assert settings.load() == settings.Settings("cpu", "kitchenware", 7, 0.25)
+    assert settings.load() == settings.Settings(
+        "cpu", "kitchenware", 7, 0.25, library="/studio/library.db"
+    )
+    assert settings.library_path() == Path("/studio/library.db")
     assert not cmds.window(settings_window.WINDOW, exists=True)
     actions.run("settings")  # shows what was saved
     assert cmds.optionMenu(settings_window.HEAD_MENU, q=True, value=True) == "kitchenware"
@@ -615,6 +642,9 @@ def test_the_settings_window_saves_what_settings_load_reads(ui_maya: Session) ->
     assert cmds.floatSliderGrp(
         settings_window.THRESHOLD_SLIDER, q=True, value=True
     ) == pytest.approx(0.25)
+    assert cmds.textFieldGrp(settings_window.LIBRARY_FIELD, q=True, text=True) == (
+        "/studio/library.db"
+    )
     assert not ui_maya.messages.errors
 
 

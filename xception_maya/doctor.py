@@ -13,7 +13,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, gpu
 from .errors import XceptionMayaError
 from .heads import Head
 
@@ -57,10 +57,13 @@ def report(
         "models": str(Path(models_dir) if models_dir else default_models_dir()),
     }
     problems: list[str] = []
+    gpu_lines, gpu_problems = gpu.report()  # driver, the build's CUDA, its libraries
+    info["gpu"] = [f"{name}: {value}" for name, value in gpu_lines.items()]
+    problems += [f"gpu: {p}" for p in gpu_problems]
     try:
         manifest = Manifest.load(models_dir)
     except XceptionMayaError as exc:
-        info["problems"] = [str(exc)]
+        info["problems"] = [*problems, str(exc)]
         return info
     info["heads"] = [
         f"{n} ({len(h.labels)} classes{', default' if n == manifest.default_head else ''})"

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from . import cpu as cpu_info
+from . import gpu
 from . import precision as prec
 from .errors import DeviceError, ModelError
 from .manifest import Manifest, sha256_of
@@ -196,6 +197,7 @@ class Engine:
         return self._create_onnxruntime(path)
 
     def _create_onnxruntime(self, path: Path) -> Any:
+        gpu.preload(self.requested)  # pip's CUDA and cuDNN, before the first CUDA session
         session = onnxruntime_session(path, self.requested)
         active = session.get_providers()
         best = self.requested[0]

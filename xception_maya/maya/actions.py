@@ -13,7 +13,7 @@ from typing import Any
 import maya.api.OpenMaya as om
 from maya import cmds
 
-from . import doctor_window, settings, settings_window
+from . import doctor_window, library_window, settings, settings_window
 from .feedback import UserError, reported
 from .node import TYPE_NAME
 from .settings_window import clamp_top_k
@@ -196,6 +196,11 @@ ACTIONS: dict[str, Action] = {
         "How many similar textures Select similar selects",
         "xceptionSimilar.png", similar_options,
     ),
+    "library": Action(
+        "Library...",
+        "Search the texture library index by tag, text or similarity to the selected texture",
+        "xceptionSimilar.png", lambda: library_window.show(),
+    ),
     "label": Action(
         "Learn tags from selection...",
         "Give the selected file textures a tag of your own, to train a head on",
@@ -208,7 +213,7 @@ ACTIONS: dict[str, Action] = {
     ),
     "settings": Action(
         "Settings...",
-        "Device, default head, top-k and score threshold",
+        "Device, default head, top-k, score threshold and library index",
         "xceptionSettings.png", lambda: settings_window.show(),
     ),
     "doctor": Action(

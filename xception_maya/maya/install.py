@@ -4,9 +4,10 @@
 plug-in loaded:
 
 1. writes ``<user app dir>/modules/xception-maya.mod`` naming this checkout by its absolute path;
-2. installs numpy, Pillow and onnxruntime (``onnxruntime-gpu`` on Windows and Linux when an
-   NVIDIA GPU is present) into mayapy's user site with pip, skipping what is already there at
-   the right version; onnx and h5py too when the default model has to be built;
+2. installs numpy, Pillow and onnxruntime into mayapy's user site with pip, skipping what is
+   already there at the right version; onnx and h5py too when the default model has to be
+   built. With an NVIDIA driver (Windows, Linux) the onnxruntime-gpu build for the driver's
+   CUDA version, with CUDA and cuDNN as pip packages (:mod:`xception_maya.gpu` chooses);
 3. builds the default model when ``models/`` is missing or does not match its manifest, in a
    mayapy subprocess (a crash there cannot take Maya down);
 4. loads the plug-in and sets it to autoload.
@@ -39,6 +40,7 @@ from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from .. import __version__
+from .. import gpu as gpu_builds
 from ..errors import ModelError, XceptionMayaError
 from ..manifest import Manifest, default_models_dir
 from .dependencies import BUILD, ONNXRUNTIME_BUILDS, RUNTIME, Requirement
@@ -105,27 +107,44 @@ def onnxruntime_package(system: str, has_nvidia_gpu: bool) -> str:
 
 
 def pip_command(
-    python: str, system: str, has_nvidia_gpu: bool, missing_packages: Sequence[str]
+    python: str,
+    system: str,
+    has_nvidia_gpu: bool,
+    missing_packages: Sequence[str],
+    gpu_spec: str | None = None,
 ) -> list[str]:
     """The pip command installing ``missing_packages`` (names of ``REQUIREMENTS``) into the
     user site of ``python``."""
     return [
         python, "-m", "pip", "install", "--user",
         "--disable-pip-version-check", "--no-warn-script-location",
-        *requirement_specs(system, has_nvidia_gpu, missing_packages),
+        *requirement_specs(system, has_nvidia_gpu, missing_packages, gpu_spec),
     ]  # fmt: skip
 
 
 def requirement_specs(
-    system: str, has_nvidia_gpu: bool, missing_packages: Sequence[str]
+    system: str,
+    has_nvidia_gpu: bool,
+    missing_packages: Sequence[str],
+    gpu_spec: str | None = None,
 ) -> list[str]:
-    """pip's requirement specifiers for ``missing_packages``: ``["numpy>=1.24", ...]``."""
+    """pip's requirement specifiers for ``missing_packages``: ``["numpy>=1.24", ...]``.
+    ``gpu_spec``: the onnxruntime-gpu build chosen for the driver (gpu.choose), if any."""
     specs = []
     for name in missing_packages:
         req = REQUIREMENTS[name]
         dist = onnxruntime_package(system, has_nvidia_gpu) if name == "onnxruntime" else name
-        specs.append(f"{dist}>={req.minimum}")
+        if name == "onnxruntime" and gpu_spec and dist == "onnxruntime-gpu":
+            specs.append(gpu_spec)
+        else:
+            specs.append(f"{dist}>={req.minimum}")
     return specs
+
+
+def gpu_choice(system: str, probe: gpu_builds.Probe | None = None) -> gpu_builds.Choice:
+    """The onnxruntime build for this machine's driver, for mayapy's Python (this one: the
+    installer runs inside Maya)."""
+    return gpu_builds.choose(probe or gpu_builds.probe(), system)
 
 
 def format_command(command: Sequence[str], system: str) -> str:
@@ -482,6 +501,7 @@ def run_in_maya(
     python: str | None = None,
     system: str | None = None,
     gpu: bool | None = None,
+    choice: gpu_builds.Choice | None = None,
     app_dir: str | None = None,
     activate: Callable[[], None] = activate_user_site,
     log: Log = print,
@@ -507,27 +527,40 @@ def run_in_maya(
     # 2. the Python packages, into mayapy's user site
     problems = model_problems(models_dir)
     requirements = list(RUNTIME) + (list(BUILD) if problems else [])
-    if gpu is None:
-        gpu = has_nvidia_gpu(system)
-    distributions = [d for r in requirements for d in r.distributions]
-    installed = installed_versions(python, distributions, runner=runner, system=system, root=root)
+    if gpu is None and choice is None:
+        choice = gpu_choice(system)
+        if choice.cuda is None and has_nvidia_gpu(system):
+            note = (
+                f"an NVIDIA GPU seems present, but {choice.reason}; for the GPU, see "
+                "`xception-maya doctor` (gpu)"
+            )
+            report.notes.append(note)
+            _say(log, note)
+    if choice is not None:
+        gpu = choice.cuda is not None
+        _say(log, f"onnxruntime: {choice.reason}")
+    gpu = bool(gpu)
+    spec = choice.requirement if choice is not None and gpu else None
+    dists = [d for r in requirements for d in r.distributions]
+    dists += [d for d in gpu_builds.distributions_of(choice.cuda)] if choice and gpu else []
+    installed = installed_versions(python, dists, runner=runner, system=system, root=root)
     missing = needs_install(requirements, installed)
     if missing:
-        command = pip_command(python, system, gpu, missing)
+        command = pip_command(python, system, gpu, missing, spec)
         _say(log, f"installing {', '.join(missing)} into mayapy's user site (a few minutes; "
                   "Maya does not respond meanwhile)")  # fmt: skip
         run_step(command, "pip", runner=runner, log=log, system=system, root=root)
-        report.installed = requirement_specs(system, gpu, missing)
+        report.installed = requirement_specs(system, gpu, missing, spec)
         activate()
     else:
         _say(log, f"already installed: {', '.join(r.name for r in requirements)}")
-    if gpu and installed.get("onnxruntime") and not installed.get("onnxruntime-gpu"):
-        remove = [python, "-m", "pip", "uninstall", "-y", "onnxruntime"]
-        add = pip_command(python, system, True, ["onnxruntime"])
-        note = (
-            "an NVIDIA GPU is present but the CPU build of onnxruntime is installed; for the "
-            f"GPU: {format_command(remove, system)} then {format_command(add, system)}"
-        )
+    switch = _gpu_switch(installed, choice if gpu else None, gpu)
+    if switch:
+        add = format_command(pip_command(python, system, True, ["onnxruntime"], spec), system)
+        if switch[1]:
+            remove = [python, "-m", "pip", "uninstall", "-y", *switch[1]]
+            add = f"{format_command(remove, system)} then {add}"
+        note = f"{switch[0]}; for the GPU: {add}"
         report.notes.append(note)
         _say(log, note)
 
@@ -560,6 +593,36 @@ def run_in_maya(
     cmds.pluginInfo(PLUGIN_NAME, edit=True, autoload=True)
     _say(log, f"plug-in {PLUGIN_NAME} {report.plugin}, set to autoload")
     return report
+
+
+def _gpu_switch(
+    installed: Mapping[str, str | None], choice: gpu_builds.Choice | None, gpu: bool
+) -> tuple[str, list[str]] | None:
+    """Why the onnxruntime already installed does not run on this GPU, and what to remove;
+    None when it does (or there is no GPU). What is installed is left as it is."""
+    if not gpu:
+        return None
+    cpu, built = installed.get("onnxruntime"), installed.get("onnxruntime-gpu")
+    if cpu and not built:
+        return "an NVIDIA GPU is present but the CPU build of onnxruntime is installed", [
+            "onnxruntime"
+        ]
+    if choice is None or choice.cuda is None or not built:
+        return None
+    needs = gpu_builds.build_cuda(built)
+    if needs != choice.cuda:
+        return (
+            f"onnxruntime-gpu {built} is built for CUDA {needs}, but {choice.reason}",
+            ["onnxruntime-gpu"],
+        )
+    libraries = gpu_builds.distributions_of(needs)
+    if libraries and not any(installed.get(d) for d in libraries):
+        return (
+            f"onnxruntime-gpu {built} is installed without CUDA {needs} and cuDNN from pip "
+            "(it then needs them on the system)",
+            [],
+        )
+    return None
 
 
 def on_drop(cmds: Any = None, **kwargs: Any) -> bool:

@@ -1,4 +1,4 @@
-"""The Settings window: device, default head, top-k and score threshold."""
+"""The Settings window: device, default head, top-k, score threshold and library index."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from maya import cmds
 
 from .. import registry
 from ..errors import XceptionMayaError
+from ..library import ENV_INDEX
 from ..manifest import Manifest
 from . import classifiers, settings
 from .feedback import first_line, reported
@@ -22,6 +23,7 @@ DEVICE_MENU = "xceptionMayaDevice"
 HEAD_MENU = "xceptionMayaHead"
 TOP_K_SLIDER = "xceptionMayaTopK"
 THRESHOLD_SLIDER = "xceptionMayaThreshold"
+LIBRARY_FIELD = "xceptionMayaLibraryIndex"
 SAVE_BUTTON = "xceptionMayaSave"
 
 
@@ -50,7 +52,7 @@ def show() -> str:
     close_window(WINDOW)
     prefs = settings.load()
     heads, note = head_choices(prefs.head)
-    window = str(cmds.window(WINDOW, title="Xception settings", widthHeight=(460, 220)))
+    window = str(cmds.window(WINDOW, title="Xception settings", widthHeight=(460, 260)))
     cmds.columnLayout(adjustableColumn=True, rowSpacing=6, margins=10)
     device = str(
         cmds.optionMenu(
@@ -87,17 +89,27 @@ def show() -> str:
             annotation="Tag scene writes no tag scoring below this",
         )
     )  # fmt: skip
+    library = str(
+        cmds.textFieldGrp(
+            LIBRARY_FIELD, label="Library index", text=prefs.library,
+            placeholderText=f"${ENV_INDEX} when empty",
+            annotation="The index file (xception-maya index --db FILE) that tagging, Select "
+            f"similar and the Library window use; empty: ${ENV_INDEX}, else none",
+        )
+    )  # fmt: skip
     cmds.rowLayout(numberOfColumns=2, adjustableColumn=1, columnAlign2=("right", "right"))
     cmds.button(
         SAVE_BUTTON, label="Save", width=90,
-        command=functools.partial(_save, window, device, head, top_k, threshold),
+        command=functools.partial(_save, window, device, head, top_k, threshold, library),
     )  # fmt: skip
     cmds.button(label="Close", width=90, command=functools.partial(close_from_button, window))
     cmds.showWindow(window)
     return window
 
 
-def _save(window: str, device: str, head: str, top_k: str, threshold: str, *_: object) -> None:
+def _save(
+    window: str, device: str, head: str, top_k: str, threshold: str, library: str, *_: object
+) -> None:
     with reported("Save settings"):
         chosen = str(cmds.optionMenu(head, query=True, value=True) or DEFAULT_HEAD)
         settings.Settings(
@@ -105,6 +117,7 @@ def _save(window: str, device: str, head: str, top_k: str, threshold: str, *_: o
             head="" if chosen == DEFAULT_HEAD else chosen,
             top_k=int(cmds.intSliderGrp(top_k, query=True, value=True)),
             threshold=float(cmds.floatSliderGrp(threshold, query=True, value=True)),
+            library=str(cmds.textFieldGrp(library, query=True, text=True) or "").strip(),
         ).save()
         om.MGlobal.displayInfo("Xception: settings saved")
         close_window(window)

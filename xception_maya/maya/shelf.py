@@ -26,7 +26,7 @@ from typing import Any
 import maya.api.OpenMaya as om
 from maya import cmds
 
-from . import actions, doctor_window, settings_window
+from . import actions, doctor_window, library_window, settings_window
 from .actions import ACTIONS, SETS_VAR, menu_command, shelf_command
 from .feedback import first_line, reported, warn_once
 from .uikit import close_window, interactive, mel_global, option_int
@@ -36,10 +36,12 @@ SHELF = "Xception"
 OUR_COMMANDS = "import xception_maya.maya."  # what every command of our buttons starts with
 SHELF_ACTIONS = ("classify", "capture", "tag", "similar", "label", "settings", "doctor")
 # A shelf button's right-click menu: the menu's other actions, so the shelf has them all.
-SHELF_POPUPS = {"tag": ("tagSelected",), "similar": ("similarOptions",), "label": ("learn",)}
+SHELF_POPUPS = {
+    "tag": ("tagSelected",), "similar": ("similarOptions", "library"), "label": ("learn",),
+}  # fmt: skip
 MENU_ACTIONS = (
     "classify", "capture", "|Tags", "tag", "tagSelected", "setsCheckbox", "similar",
-    "similarOptionBox", "|Learn", "label", "learn", "|", "settings", "doctor",
+    "similarOptionBox", "library", "|Learn", "label", "learn", "|", "settings", "doctor",
 )  # fmt: skip
 
 _state: dict[str, Any] = {"wanted": False, "exit_callback": None}
@@ -73,7 +75,7 @@ def uninstall() -> None:
     if not interactive():
         return
     try:
-        for window in (settings_window.WINDOW, doctor_window.WINDOW):
+        for window in (settings_window.WINDOW, doctor_window.WINDOW, library_window.WINDOW):
             close_window(window)
         if cmds.menu(MENU, exists=True):
             cmds.deleteUI(MENU, menu=True)

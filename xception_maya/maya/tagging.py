@@ -5,6 +5,12 @@ collide with the user's own, and are undone with the command. The network runs o
 textures whose file changed since they were last tagged with the same head. Tag sets are
 object sets changed through the command's MDGModifier (node.message -> set.dnSetMembers[i],
 how Maya records a DG node's membership), so one undo reverts exactly what a run did.
+
+With a library index (Settings, else ``$XCEPTION_MAYA_INDEX``: ``settings.library_path``)
+textures already in it take their features from it (no network run), new ones are written
+back after the run, and ``xceptionSimilar -library`` searches the whole library. Index writes
+happen here, in commands on the main thread, never in the node's compute(); undo leaves them
+(features of a file are a cache, not part of the scene).
 """
 
 from __future__ import annotations
@@ -18,9 +24,11 @@ import numpy as np
 from maya import cmds, mel
 
 from .. import images, learn, similarity, texture_paths
-from ..classifier import Classifier
+from ..classifier import Classifier, Prediction
 from ..errors import XceptionMayaError
+from ..library import Library, LibraryError, Model
 from ..names import validate_name
+from ..text import shown
 from . import classifiers, settings
 from .classifiers import classifier_for
 from .commands import check_top_k
@@ -30,6 +38,7 @@ TAGS = "xceptionTags"  # string array, best first
 SCORES = "xceptionScores"  # double array, one per tag
 TOP_TAG = "xceptionTopTag"
 TOP_SCORE = "xceptionTopScore"
+CONFIDENCE = "xceptionConfidence"  # in [0, 1]: under 0.5 the texture fits no class (unknown)
 TAGGED_WITH = "xceptionTaggedWith"  # what was classified: file key + head + model
 USER_TAG = "xceptionUserTag"  # the tag a user gave by hand, to learn from
 SET_PREFIX = "xceptionTag_"
@@ -79,6 +88,56 @@ def tagged_with(clf: Classifier, texture: Texture) -> str:
     head = clf.head.name if clf.head else "none"
     key = images.content_key(texture.path) if texture.path else ""
     return f"{key}|{head}|{clf.manifest.backbone.sha256[:16]}|{clf.size}|{clf.resize}"
+
+
+# Formats that hold integers only: "sRGB" on them decodes exactly as the file's own default
+# (""), which is what `xception-maya index` stores, so Maya and the CLI share those entries.
+_INTEGER_FORMATS = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tga", ".webp"}
+
+
+def library_model(clf: Classifier, texture: Texture) -> Model | None:
+    """Which library features fit this classifier and texture; None where the index cannot
+    hold them (it keeps fp32 onnxruntime features, as `xception-maya index` computes them)."""
+    if clf.engine.key != "fp32/onnxruntime":
+        return None  # other precisions never share an index entry with fp32
+    space = texture.color_space or ""
+    suffix = texture.path.suffix.lower() if texture.path else ""
+    if space and images.COLOR_SPACES.get(space) == "sRGB" and suffix in _INTEGER_FORMATS:
+        space = ""
+    return Model(str(clf.manifest.backbone.sha256), clf.size, clf.resize, space)
+
+
+def open_library(create: bool) -> Library | None:
+    """The library index of the settings, or None when none is set. Raises LibraryError."""
+    path = settings.library_path()
+    return None if path is None else Library.open(path, create=create)
+
+
+def library_or_warn(command: str) -> Library | None:
+    """The library for a command that works without it: a broken index is one warning."""
+    try:
+        return open_library(create=True)
+    except LibraryError as exc:
+        om.MGlobal.displayWarning(f"{command}: library index not used: {exc}")
+        return None
+
+
+def write_back(
+    library: Library, command: str, found: list[tuple[Path, Model, np.ndarray]], clf: Classifier
+) -> None:
+    """Record features computed by a command in the index; a failure (a read-only shared
+    index, a file changed meanwhile) is one warning and loses nothing else."""
+    failed: list[str] = []
+    for path, model, features in found:
+        try:
+            library.add_features(path, model, features, head=clf.head)
+        except LibraryError as exc:
+            failed.append(str(exc))
+    if failed:
+        om.MGlobal.displayWarning(
+            f"{command}: {len(failed)} textures not written to the library index "
+            f"{library.path}: {failed[0]}"
+        )
 
 
 class Progress:
@@ -143,10 +202,12 @@ class TagCommand(UndoableCommand):
     ABOUT = """
 Classifies every file texture of the scene (or those named, or with -selection the
 selected ones) and writes its tags to attributes of the file node: xceptionTags,
-xceptionScores, xceptionTopTag, xceptionTopScore. A second run classifies only textures
-whose file changed. Unreadable textures are listed at the end. Esc cancels (tags written so
-far are kept, and undone with the command). With -sets a texture leaves its old tag set.
-Returns the tagged file nodes."""
+xceptionScores, xceptionTopTag ("unknown" when it fits none of the head's classes),
+xceptionTopScore, xceptionConfidence (under 0.5: unknown). A second run classifies only
+textures whose file changed. With a library index (Settings), textures in it are not run
+through the network, and the others are added to it. Unreadable textures are listed at the
+end. Esc cancels (tags written so far are kept, and undone with the command). With -sets a
+texture leaves its old tag set. Returns the tagged file nodes."""
     FLAGS = (SELECTION, TAG_HEAD, TAG_TOP_K, THRESHOLD, SETS, FORCE)
     SELECTION_DEFAULT = False
 
@@ -161,14 +222,25 @@ Returns the tagged file nodes."""
             where = "selected" if named is not None else "in the scene"
             raise CommandError(f"no file textures {where}")
         clf = classifier_for(head, prefs.device)
-        outcome = self.tag(clf, textures, top_k, threshold, args.get(FORCE))
+        library = library_or_warn(self.NAME)
+        try:
+            outcome = self.tag(clf, textures, top_k, threshold, args.get(FORCE), library)
+        finally:
+            if library is not None:
+                library.close()
         if args.get(SETS):
             self.queue_sets(outcome.tagged)
         report(outcome, len(textures))
         return outcome.tagged
 
     def tag(
-        self, clf: Classifier, textures: list[Texture], top_k: int, threshold: float, force: bool
+        self,
+        clf: Classifier,
+        textures: list[Texture],
+        top_k: int,
+        threshold: float,
+        force: bool,
+        library: Library | None = None,
     ) -> Outcome:
         outcome = Outcome()
         todo: list[tuple[Texture, str]] = []
@@ -186,41 +258,83 @@ Returns the tagged file nodes."""
             else:
                 todo.append((texture, stamp))
         progress = Progress(len(todo), f"xceptionTag: classifying {len(todo)} textures")
+        new: list[tuple[Path, Model, np.ndarray]] = []  # for the library, after the run
         try:
             for start in range(0, len(todo), CHUNK):
                 chunk = todo[start : start + CHUNK]
-                paths = [t.path for t, _ in chunk if t.path is not None]
-                spaces = [t.color_space for t, _ in chunk]
-                for (texture, stamp), result in zip(
-                    chunk, clf.classify(paths, top_k, spaces), strict=True
-                ):
+                results = self.predict(clf, [t for t, _ in chunk], top_k, library, new)
+                for (texture, stamp), result in zip(chunk, results, strict=True):
                     if result.error:
                         outcome.failed.append((texture.node, result.error))
                         continue
                     keep = [i for i, s in enumerate(result.scores) if s >= threshold]
                     tags = [result.labels[i] for i in keep]
                     scores = [result.scores[i] for i in keep]
-                    self.queue_tags(texture.node, tags, scores, stamp)
+                    # "unknown" (nothing the head knows fits) is the top tag, and its set;
+                    # else the best tag over the threshold (the tags are a prefix of labels).
+                    top = (result.shown_label or "") if result.unknown or tags else ""
+                    # A head that cannot judge says known (unknown.is_known): confidence 1.
+                    confidence = 1.0 if result.confidence is None else result.confidence
+                    self.queue_tags(texture.node, tags, scores, stamp, top, confidence)
                     outcome.tagged.append(texture.node)
                 if not progress.step(len(chunk)):
                     outcome.cancelled = True
                     break
         finally:
             progress.end()
+            if library is not None and new:
+                write_back(library, self.NAME, new, clf)
         return outcome
 
-    def queue_tags(self, node: str, tags: list[str], scores: list[float], stamp: str) -> None:
+    @staticmethod
+    def predict(
+        clf: Classifier,
+        textures: list[Texture],
+        top_k: int,
+        library: Library | None,
+        new: list[tuple[Path, Model, np.ndarray]],
+    ) -> list[Prediction]:
+        """Each texture's prediction: from its features in the library when they are there,
+        else from the network (those features are added to ``new``)."""
+        out: list[Prediction | None] = [None] * len(textures)
+        models = [library_model(clf, t) if library else None for t in textures]
+        for i, (texture, model) in enumerate(zip(textures, models, strict=True)):
+            if library is not None and model is not None and texture.path is not None:
+                stored = library.features_for(texture.path, model)
+                if stored is not None:
+                    out[i] = clf.predict(stored, top_k, image=str(texture.path))
+        rest = [i for i, p in enumerate(out) if p is None]
+        paths = [textures[i].path for i in rest]
+        spaces = [textures[i].color_space for i in rest]
+        computed = clf.classify([p for p in paths if p is not None], top_k, spaces)
+        for i, result in zip(rest, computed, strict=True):
+            out[i] = result
+            model, path = models[i], textures[i].path
+            if model is not None and path is not None and result.features is not None:
+                new.append((path, model, result.features))
+        return [p for p in out if p is not None]
+
+    def queue_tags(
+        self,
+        node: str,
+        tags: list[str],
+        scores: list[float],
+        stamp: str,
+        top: str,
+        confidence: float,
+    ) -> None:
         for long, kind in (
             (TAGS, "strings"), (SCORES, "doubles"), (TOP_TAG, "string"),
-            (TOP_SCORE, "double"), (TAGGED_WITH, "string"),
+            (TOP_SCORE, "double"), (CONFIDENCE, "double"), (TAGGED_WITH, "string"),
         ):  # fmt: skip
             _attribute(node, long, kind, self.modifier)
         self.modifier.doIt()  # attributes first: their plugs must exist to be set
         m = self.modifier
         m.newPlugValue(plug(node, TAGS), om.MFnStringArrayData().create(tags))
         m.newPlugValue(plug(node, SCORES), om.MFnDoubleArrayData().create(om.MDoubleArray(scores)))
-        m.newPlugValueString(plug(node, TOP_TAG), tags[0] if tags else "")
+        m.newPlugValueString(plug(node, TOP_TAG), top)
         m.newPlugValueDouble(plug(node, TOP_SCORE), scores[0] if scores else 0.0)
+        m.newPlugValueDouble(plug(node, CONFIDENCE), confidence)
         m.newPlugValueString(plug(node, TAGGED_WITH), stamp)
 
     def queue_sets(self, nodes: list[str]) -> None:
@@ -283,6 +397,9 @@ def report(outcome: Outcome, total: int) -> None:
 
 
 COUNT = Flag("k", "count", int, "how many to select", 5)
+LIBRARY = Flag(
+    "lib", "library", bool, "search the whole library index (Settings), not only the scene"
+)
 
 
 class SimilarCommand(UndoableCommand):
@@ -291,8 +408,10 @@ class SimilarCommand(UndoableCommand):
     ABOUT = """
 Selects the file textures of the scene most similar to the given (or selected) one, by
 cosine similarity of the Xception features. Returns name, similarity pairs, most similar
-first (as strings: ["file4", "0.93", "file9", "0.88"])."""
-    FLAGS = (COUNT,)
+first (as strings: ["file4", "0.93", "file9", "0.88"]). With -library, searches every
+texture of the library index set in Settings (or $XCEPTION_MAYA_INDEX) instead, selects
+nothing, and returns file path, similarity pairs."""
+    FLAGS = (COUNT, LIBRARY)
 
     def build(self, args: Args) -> list[str]:
         query = [n for n in args.objects() if node_type(n) == "file"]
@@ -304,6 +423,8 @@ first (as strings: ["file4", "0.93", "file9", "0.88"])."""
         prefs = settings.load()
         # The tagging classifier, so features computed by xceptionTag are reused.
         clf = classifier_for(prefs.head, prefs.device)
+        if args.get(LIBRARY):
+            return self.in_library(clf, query[0], k)
         textures = file_textures()
         readable = [t for t in textures if t.path is not None]
         features = clf.features(
@@ -331,6 +452,44 @@ first (as strings: ["file4", "0.93", "file9", "0.88"])."""
         for i, score in best:
             self.selection_after.add(names[i])
             result += [names[i], f"{score:.4f}"]
+        return result
+
+    def in_library(self, clf: Classifier, node: str, k: int) -> list[str]:
+        """The library's files most like the texture of ``node``: [path, similarity, ...]."""
+        (texture,) = file_textures([node])
+        if texture.path is None:
+            raise CommandError(f"{node}: {texture.error}")
+        model = library_model(clf, texture)
+        if model is None:
+            raise CommandError(
+                f"the library index holds fp32 features; this classifier runs {clf.engine.key}"
+            )
+        try:
+            library = open_library(create=False)
+        except LibraryError as exc:
+            raise CommandError(str(exc)) from None
+        if library is None:
+            raise CommandError(
+                "no library index: name one in Settings (Library index) or set "
+                "$XCEPTION_MAYA_INDEX, and fill it with `xception-maya index DIR`"
+            )
+        with library:
+            vector = library.features_for(texture.path, model)
+            if vector is None:
+                (found,) = clf.features([texture.path], [texture.color_space])
+                if not isinstance(found, np.ndarray):
+                    raise CommandError(f"{node}: {found}")
+                vector = found
+                write_back(library, self.NAME, [(texture.path, model, vector)], clf)
+            matches = library.similar(vector, k, model, exclude=[texture.path])
+        if not matches:
+            om.MGlobal.displayWarning(
+                f"xceptionSimilar: the library index {library.path} has no features for this "
+                "backbone and size; fill it with `xception-maya index DIR`"
+            )
+        result: list[str] = []
+        for match in matches:
+            result += [match.path, f"{match.similarity:.4f}"]
         return result
 
 
@@ -420,6 +579,49 @@ Returns the head file and the held-out accuracy (-1 when it cannot be measured).
         return [str(path), f"{-1 if accuracy is None else accuracy:.4f}"]
 
 
+FILE_PATH = Flag("p", "path", str, "the image file", "")
+TEXTURE_LIST = "defaultTextureList1"  # where the Hypershade finds textures
+
+
+def file_node_name(path: Path) -> str:
+    """A legal node name from a file name: "oak bark.png" -> "oak_bark"."""
+    stem = re.sub(r"\W+", "_", path.stem, flags=re.ASCII).strip("_") or "texture"
+    return f"tex_{stem}" if stem[0].isdigit() else stem
+
+
+class LibraryFileCommand(UndoableCommand):
+    NAME = "xceptionLibraryFile"
+    USAGE = "-path FILE"
+    ABOUT = """
+Creates a file texture node that reads FILE (a result of the Library window or of
+xceptionSimilar -library), lists it with the scene's textures, selects it and returns its
+name. Undo removes it."""
+    FLAGS = (FILE_PATH,)
+    OBJECTS = False
+
+    def build(self, args: Args) -> list[str]:
+        text = args.get(FILE_PATH).strip()
+        if not text:
+            raise CommandError("give the image: xceptionLibraryFile -path /textures/oak.png")
+        path = Path(text).expanduser()
+        if not path.is_file():
+            raise CommandError(f"{shown(text)}: no such file")
+        created = self.modifier.createNode("file")
+        self.modifier.renameNode(created, file_node_name(path))
+        self.modifier.doIt()  # names (and plugs) exist only once executed
+        name = om.MFnDependencyNode(created).name()
+        self.modifier.newPlugValueString(plug(name, "fileTextureName"), str(path))
+        if cmds.objExists(TEXTURE_LIST) and node_type(TEXTURE_LIST) == "defaultTextureList":
+            textures = plug(TEXTURE_LIST, "textures")
+            used = textures.getExistingArrayAttributeIndices()
+            self.modifier.connect(
+                plug(name, "message"), textures.elementByLogicalIndex(max(used, default=-1) + 1)
+            )
+        self.selection_after = om.MSelectionList()
+        self.selection_after.add(name)
+        return [name]
+
+
 TAGGING_COMMANDS: list[type[UndoableCommand]] = [
-    TagCommand, SimilarCommand, LabelCommand, LearnCommand,
+    TagCommand, SimilarCommand, LabelCommand, LearnCommand, LibraryFileCommand,
 ]  # fmt: skip

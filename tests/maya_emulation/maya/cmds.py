@@ -1552,10 +1552,76 @@ intField = _ui_command("intField")
 floatField = _ui_command("floatField")
 separator = _ui_command("separator")
 iconTextButton = _ui_command("iconTextButton")
-textScrollList = _ui_command("textScrollList")
+textFieldGrp = _ui_command("textFieldGrp")
 optionMenu = _ui_command("optionMenu")
 intSliderGrp = _ui_command("intSliderGrp")
 floatSliderGrp = _ui_command("floatSliderGrp")
+
+
+_TEXT_SCROLL_LIST = _spec(
+    "query q, edit e, exists ex, parent p, annotation ann, width w, height h, enable en, "
+    "visible vis, numberOfRows nr, allowMultiSelection ams, doubleClickCommand dcc, "
+    "selectCommand sc, deleteKeyCommand dkc, append a, removeAll ra, removeIndexedItem rii, "
+    "allItems ai, numberOfItems ni, selectIndexedItem sii, selectItem si, deselectAll da"
+)
+_ITEM_FLAGS = {"append", "removeAll", "removeIndexedItem", "selectIndexedItem", "deselectAll"}
+
+
+def textScrollList(*args: Any, **kwargs: Any) -> Any:
+    """A list of strings, strict about its flags; items and selection are 1-based indices."""
+    o = _opts(kwargs, _TEXT_SCROLL_LIST)
+    names = _flatten(args)
+    if o.get("exists") or not (o.get("query") or o.get("edit")):
+        plain = {k: v for k, v in o.items() if k not in _ITEM_FLAGS}
+        path = _ui("textScrollList", args, plain)
+        if o.get("exists"):
+            return path
+        names = [path]
+        o = {"edit": True, **{k: v for k, v in o.items() if k in _ITEM_FLAGS}}
+    _require_ui("textScrollList")
+    path = _ui_find(names[0]) if names else None
+    if path is None or UI[path]["type"] != "textScrollList":
+        raise maya_error(f"textScrollList: Object '{names[0] if names else ''}' not found.")
+    flags = UI[path]["flags"]
+    items: list[str] = flags.setdefault("items", [])
+    chosen: list[int] = flags.setdefault("chosen", [])
+    if o.get("query"):
+        asked = [k for k in o if k != "query"]
+        if len(asked) != 1:
+            raise maya_error("textScrollList: query one flag at a time.")
+        key = asked[0]
+        if key == "allItems":
+            return list(items) or None
+        if key == "numberOfItems":
+            return len(items)
+        if key == "selectIndexedItem":
+            return list(chosen) or None
+        if key == "selectItem":
+            return [items[i - 1] for i in chosen] or None
+        return flags.get(key)
+    for key, value in o.items():
+        if key == "removeAll":
+            items.clear()
+            chosen.clear()
+        elif key == "append":
+            items.extend(_flatten([value]))
+        elif key == "deselectAll":
+            chosen.clear()
+        elif key in ("selectIndexedItem", "removeIndexedItem"):
+            indices = [int(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
+            if any(not 1 <= i <= len(items) for i in indices):
+                raise maya_error(f"textScrollList: index out of range: {indices}")
+            if key == "removeIndexedItem":
+                for i in sorted(indices, reverse=True):
+                    del items[i - 1]
+                chosen.clear()
+            elif flags.get("allowMultiSelection"):
+                chosen[:] = sorted(set(chosen) | set(indices))
+            else:
+                chosen[:] = indices[-1:]
+        elif key != "edit":
+            flags[key] = value
+    return None
 
 
 def _ui_exists_any(args: tuple[Any, ...], kwargs: dict[str, Any], kinds: set[str] | None) -> Any:
