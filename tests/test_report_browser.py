@@ -146,3 +146,23 @@ def test_thumbnails_are_painted(report: Path, tmp_path: Path) -> None:
     blue = (pixels[..., 2] > 230) & (pixels[..., 0] < 30) & (pixels[..., 1] < 30)
     # Two red thumbnails of 120 x 90 (device pixels may be more), and the filter hides blue.
     assert red.sum() >= 2 * 120 * 90 * 0.9 and blue.sum() == 0
+
+
+def test_the_report_bench_gives_real_numbers(tmp_path: Path) -> None:
+    """benchmarks/bench_report.py's code path at a small size."""
+    import importlib.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the bench hands Chromium its DevTools pipe by file number (Linux)")
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_report.py"
+    spec = importlib.util.spec_from_file_location("bench_report", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert CHROMIUM is not None
+    result = bench.measure(24, 1, CHROMIUM, tmp_path)
+    assert result["cards"] == 24 and 0 < result["shown"] < 24
+    assert result["bytes"] > 24 * 1000, "a real thumbnail per card"
+    assert 0 < result["fcp"] < 60_000 and result["load"] > 0
+    assert result["regroup"] >= 0 and result["filter"] >= 0
