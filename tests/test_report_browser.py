@@ -90,9 +90,8 @@ def test_sort_by_name_and_as_run(report: Path, tmp_path: Path) -> None:
     assert visible_names(browse(tmp_path, report.as_uri(), "--dump-dom")) == as_run
     by_score = visible_names(browse(tmp_path, report.as_uri() + "#sort=score", "--dump-dom"))
     # The top score; "unknown" by its confidence; no label, then errors, last.
-    assert by_score == ["b_plate.png", "c_cup.png", "a_cup.png", "d_wall.png", "e_dim.png"] + [
-        "f_gone.png"
-    ]
+    best_first = ["b_plate.png", "c_cup.png", "a_cup.png", "d_wall.png", "e_dim.png"]
+    assert by_score == [*best_first, "f_gone.png"]
     # Reversed names in the records: sorting by name must reorder them.
     records = [
         {"image": f"/nowhere/{n}.png", "labels": ["x"], "scores": [0.5], "error": None}
@@ -107,7 +106,7 @@ def test_group_by_label(report: Path, tmp_path: Path) -> None:
     dom = browse(tmp_path, report.as_uri() + "#group=1", "--dump-dom")
     sections = re.split(r'<h2 class="group">', dom)[1:]
     groups = {s.split("</h2>")[0]: visible_names(s) for s in sections}
-    assert list(groups)[0] == "cup (2)", "the largest group first"
+    assert next(iter(groups)) == "cup (2)", "the largest group first"
     assert groups == {
         "cup (2)": ["a_cup.png", "c_cup.png"],
         "plate (1)": ["b_plate.png"],
