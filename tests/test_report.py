@@ -120,3 +120,12 @@ def test_every_card_says_why_it_has_no_label_and_links_to_its_file(tmp_path: Pat
     assert 'data-label="(error)"' in cards[2] and "error: file not found" in cards[2]
     assert cards[0].count(f'href="{photo.as_uri()}"') == 1 and "%231" in photo.as_uri()
     assert "2 unknown" not in html and "1 unknown" in html
+
+
+def test_odd_names_are_shown_safely_and_still_linked(tmp_path: Path) -> None:
+    image = str(tmp_path / "bad\udcff\nname\u202e.png")  # a byte that is not UTF-8, a newline
+    record = {"image": image, "labels": ["a"], "scores": [0.5], "error": None}
+    html = write_report([record], tmp_path / "r.html", title="t").read_text(encoding="utf-8")
+    assert ">bad\\xff\\nname\\u202e.png</a>" in html
+    assert 'href="' + (tmp_path / "bad").as_uri() + '%FF%0Aname%E2%80%AE.png"' in html
+    assert "\u202e" not in html

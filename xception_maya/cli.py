@@ -128,6 +128,7 @@ def _add_batch_size(p: argparse.ArgumentParser) -> None:
         "--batch-size",
         type=_positive,
         default=8,
+        metavar="N",
         help="images per network run (default 8); larger is a little faster and takes more memory",
     )
 
@@ -137,6 +138,7 @@ def _add_output_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--top-k",
         type=_positive,
+        metavar="N",
         help="labels per image (default: 5 in JSON and reports, 1 in the table)",
     )
     p.add_argument(
@@ -145,7 +147,9 @@ def _add_output_args(p: argparse.ArgumentParser) -> None:
         help="leave out the images the head calls 'unknown' (nothing it knows fits); "
         "images that could not be read are still listed",
     )
-    p.add_argument("--report", type=Path, help="also write an HTML report with thumbnails")
+    p.add_argument(
+        "--report", type=Path, metavar="FILE", help="also write an HTML report with thumbnails"
+    )
 
 
 def _add_model_args(p: argparse.ArgumentParser, head: bool = True) -> None:
@@ -166,11 +170,14 @@ def _add_model_args(p: argparse.ArgumentParser, head: bool = True) -> None:
         help="models folder (default: the module's models/ or $XCEPTION_MAYA_MODELS)",
     )
     _add_precision_arg(p)
-    p.add_argument("--size", type=_size, help="input side in pixels (default: the head's own)")
+    p.add_argument(
+        "--size", type=_size, metavar="PX", help="input side in pixels (default: the head's own)"
+    )
     p.add_argument("--resize", choices=RESIZE_FILTERS, help="resize filter (default: the head's)")
     p.add_argument(
         "--color-space",
         type=_color_space,
+        metavar="NAME",
         help="colour space of the images, as Maya names it (default: sRGB)",
     )
 
@@ -223,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--threshold",
         type=_threshold,
         default=0.0,
+        metavar="T",
         help="keep only labels scoring at least T, 0 to 1 (default 0: the top-k); "
         "'unknown' stays shown",
     )
