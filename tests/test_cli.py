@@ -112,7 +112,7 @@ def test_options_anywhere_on_the_line(
 @pytest.mark.parametrize(
     ("command", "option", "value", "says"),
     [
-        ("classify", "--size", "50", "size 50 is below Xception's minimum"),
+        ("classify", "--size", "50", "--size 50 is below Xception's minimum"),
         ("classify", "--size", "big", "must be a whole number, not 'big'"),
         ("tag", "--color-space", "foo", "unknown colour space 'foo'"),
         ("classify", "--top-k", "0", "must be 1 or more, not 0"),
@@ -137,10 +137,8 @@ def test_bad_options_are_usage_errors_before_any_image_is_read(
 
     monkeypatch.setattr(xception_maya.classifier, "Classifier", no_classifier)
     target = str(samples[0] if command == "classify" else samples[0].parent)
-    with pytest.raises(SystemExit) as exit_:
-        main([command, target, option, value])
-    out, err = capsys.readouterr()
-    assert exit_.value.code == 2 and out == ""
+    code, out, err = run([command, target, option, value], capsys)
+    assert code == 2 and out == ""
     assert len(err.splitlines()) == 1, err
     assert err.startswith(f"xception-maya {command}: error: argument {option}: ")
     assert says in err

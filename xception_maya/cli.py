@@ -98,7 +98,7 @@ def _size(text: str) -> int:
     from .preprocessing import check_size
 
     try:
-        return check_size(_whole(text), "size")
+        return check_size(_whole(text), "--size")
     except XceptionMayaError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -322,7 +322,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     _complete(parser)
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # a usage error (2) or --help (0), already printed
+        return exc.code if isinstance(exc.code, int) else 2
     for stream in (sys.stdout, sys.stderr):  # a name the console cannot encode: escaped
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors="backslashreplace")
