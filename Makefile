@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # the oracle extra's torch is the CPU build where that configuration offers it.
 PIP := $(BIN)/python -m pip install -q --disable-pip-version-check
 
-.PHONY: demo test models int8 lint typecheck bench clean
+.PHONY: demo test models int8 lint typecheck bench clean chromium
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 $(VENV)/.test-installed: $(VENV)/.installed pyproject.toml
-	$(PIP) -e '.[build,test,oracle,exr,openvino,int8,ann,ray]'
+	$(PIP) -e '.[build,test,oracle,exr,openvino,int8,ann,ray,completion]'
 	touch $@
 
 models: $(VENV)/.installed
@@ -37,7 +37,15 @@ lint: $(VENV)/.test-installed
 typecheck: $(VENV)/.test-installed
 	$(BIN)/mypy
 
-test: $(VENV)/.test-installed models int8 lint typecheck
+# Headless Chromium for tests/test_report_browser.py (skipped, saying why, without it).
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -q && apt-get install -y -q chromium; \
+	else echo "note: chromium is missing and this is not root with apt-get: install it" \
+		"(apt-get install -y chromium) or tests/test_report_browser.py is skipped"; fi
+
+test: $(VENV)/.test-installed models int8 chromium lint typecheck
 	KERAS_BACKEND=torch $(BIN)/pytest
 
 bench: $(VENV)/.test-installed models int8

@@ -89,11 +89,14 @@ def test_tag_no_recursive_threshold_and_table(
     for record in records[:3]:
         assert len(record["labels"]) == 1 and record["scores"][0] >= 0.5
 
-    code, out, _ = run(["tag", str(photo_folder), "--threshold", "1.01"], capsys)
+    _, out, _ = run(["tag", str(photo_folder), "--json"], capsys)
+    below = sum(1 for r in json.loads(out) if r["scores"] and r["scores"][0] < 0.9999)
+    assert below >= 2, "photos whose top score is under 0.9999, to show the reason line"
+    code, out, _ = run(["tag", str(photo_folder), "--threshold", "0.9999"], capsys)
     lines = out.splitlines()
-    assert lines[0].split() == ["image", "top", "label", "score"]
+    assert lines[0].split() == ["image", "label", "score"]
     assert any(line.startswith("nested/deeper/fork.jpg ") for line in lines), "path in DIR"
-    assert sum("(no label scores 1.01 or more)" in line for line in lines) == 4
+    assert sum("(no label scores 0.9999 or more)" in line for line in lines) == below
 
 
 def test_tag_on_a_folder_without_images_is_an_error(

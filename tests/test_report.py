@@ -35,7 +35,8 @@ def test_report_shows_thumbnails_scores_and_errors(tmp_path: Path) -> None:
     assert path == tmp_path / "out" / "report.html"
     html = path.read_text(encoding="utf-8")
 
-    assert "<script>" not in html
+    assert html.count("<script") == 1, "the page's own script only"
+    assert "<script>alert" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<title>Scene &lt;textures&gt;</title>" in html
     assert "2 images · 1 error · head: materials" in html
@@ -80,3 +81,51 @@ def test_sixteen_bit_and_transparent_images_get_thumbnails(tmp_path: Path) -> No
         data = base64.b64decode(uri.removeprefix("data:image/jpeg;base64,"))
         with Image.open(io.BytesIO(data)) as thumb:
             assert thumb.getpixel((10, 10))[0] >= expected - 3  # scaled up / white behind
+
+
+def test_every_card_says_why_it_has_no_label_and_links_to_its_file(tmp_path: Path) -> None:
+    photo = tmp_path / "wall #1.png"
+    Image.new("RGB", (40, 40), (90, 90, 90)).save(photo)
+    base = {"indices": [], "error": None}
+    records = [
+        {
+            **base,
+            "image": str(photo),
+            "labels": ["fork"],
+            "scores": [0.4],
+            "unknown": True,
+            "confidence": 0.03,
+        },
+        {
+            **base,
+            "image": str(photo),
+            "labels": [],
+            "scores": [],
+            "unknown": False,
+            "confidence": 0.9,
+        },
+        {
+            **base,
+            "image": str(tmp_path / "gone.png"),
+            "labels": [],
+            "scores": [],
+            "error": "file not found",
+        },
+    ]
+    html = write_report(records, tmp_path / "r.html", title="t", threshold=0.5).read_text()
+    cards = html.split('<div class="card')[1:]
+    assert 'data-label="unknown"' in cards[0]
+    assert "unknown: nothing the head knows fits (confidence 0.03)" in cards[0]
+    assert 'data-label="(no label)"' in cards[1] and "no label: none scores 0.5 or more" in cards[1]
+    assert 'data-label="(error)"' in cards[2] and "error: file not found" in cards[2]
+    assert cards[0].count(f'href="{photo.as_uri()}"') == 1 and "%231" in photo.as_uri()
+    assert "2 unknown" not in html and "1 unknown" in html
+
+
+def test_odd_names_are_shown_safely_and_still_linked(tmp_path: Path) -> None:
+    image = str(tmp_path / "bad\udcff\nname\u202e.png")  # a byte that is not UTF-8, a newline
+    record = {"image": image, "labels": ["a"], "scores": [0.5], "error": None}
+    html = write_report([record], tmp_path / "r.html", title="t").read_text(encoding="utf-8")
+    assert ">bad\\xff\\nname\\u202e.png</a>" in html
+    assert 'href="' + (tmp_path / "bad").as_uri() + '%FF%0Aname%E2%80%AE.png"' in html
+    assert "\u202e" not in html

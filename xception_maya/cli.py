@@ -6,16 +6,19 @@ import argparse
 import io
 import json
 import logging
+import math
+import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from . import __version__, cli_import, cli_library
 from .errors import XceptionMayaError
 from .heads import RESIZE_FILTERS
 from .text import json_safe, shown
+from .unknown import shown_label
 
 if TYPE_CHECKING:
     import numpy as np
@@ -49,6 +52,107 @@ class ProgressBar:
         self.stream.flush()
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with options anywhere on the line (``classify a.png --json b.png``: each
+    sub-command parses its options and file names intermixed) and a usage error as one line
+    on stderr, exit status 2."""
+
+    _intermixing = False
+
+    def parse_known_args(  # type: ignore[override]  # typeshed's overloads; same behaviour
+        self, args: Sequence[str] | None = None, namespace: Any = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        if self._intermixing or self._has_sub_commands():
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True  # parse_known_intermixed_args calls back here, twice
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
+
+    def _has_sub_commands(self) -> bool:
+        return any(isinstance(a, argparse._SubParsersAction) for a in self._actions)
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {shown(message)} (see {self.prog} --help)\n")
+
+
+# Type functions: each option's rule is checked while parsing, before any image is read,
+# by the one function that owns the rule (preprocessing.check_size, images.check_color_space).
+
+
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+
+
+def _positive(text: str) -> int:
+    value = _whole(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def _size(text: str) -> int:
+    from .preprocessing import check_size
+
+    try:
+        return check_size(_whole(text), "--size")
+    except XceptionMayaError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _color_space(text: str) -> str:
+    from .images import check_color_space
+
+    try:
+        check_color_space(text)
+    except XceptionMayaError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _threshold(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, not {text!r}") from None
+    if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+        raise argparse.ArgumentTypeError(f"must be from 0 to 1, not {text}")
+    return value
+
+
+def _add_batch_size(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--batch-size",
+        type=_positive,
+        default=8,
+        metavar="N",
+        help="images per network run (default 8); larger is a little faster and takes more memory",
+    )
+
+
+def _add_output_args(p: argparse.ArgumentParser) -> None:
+    """classify's and tag's shared output options."""
+    p.add_argument(
+        "--top-k",
+        type=_positive,
+        metavar="N",
+        help="labels per image (default: 5 in JSON and reports, 1 in the table)",
+    )
+    p.add_argument(
+        "--known-only",
+        action="store_true",
+        help="leave out the images the head calls 'unknown' (nothing it knows fits); "
+        "images that could not be read are still listed",
+    )
+    p.add_argument(
+        "--report", type=Path, metavar="FILE", help="also write an HTML report with thumbnails"
+    )
+
+
 def _add_model_args(p: argparse.ArgumentParser, head: bool = True) -> None:
     p.add_argument("--model", help="a model added with `import`, by name (default: Xception)")
     if head:
@@ -68,10 +172,15 @@ def _add_model_args(p: argparse.ArgumentParser, head: bool = True) -> None:
         help="models folder (default: the module's models/ or $XCEPTION_MAYA_MODELS)",
     )
     _add_precision_arg(p)
-    p.add_argument("--size", type=int, help="input side in pixels (default: the head's own)")
+    p.add_argument(
+        "--size", type=_size, metavar="PX", help="input side in pixels (default: the head's own)"
+    )
     p.add_argument("--resize", choices=RESIZE_FILTERS, help="resize filter (default: the head's)")
     p.add_argument(
-        "--color-space", help="colour space of the images, as Maya names it (default: sRGB)"
+        "--color-space",
+        type=_color_space,
+        metavar="NAME",
+        help="colour space of the images, as Maya names it (default: sRGB)",
     )
 
 
@@ -86,13 +195,6 @@ def _add_precision_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
-    return value
-
-
 def _add_folder_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--recursive",
@@ -101,37 +203,39 @@ def _add_folder_args(p: argparse.ArgumentParser) -> None:
         help="look in sub-folders too (default: yes)",
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("--batch-size", type=int, default=8)
+    _add_batch_size(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="xception-maya",
         description="Classify images with an ImageNet-trained Xception (ONNX, onnxruntime).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     p = sub.add_parser("classify", help="top labels (and features) of images")
     p.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     _add_model_args(p)
-    p.add_argument("--top-k", type=int, default=5, help="labels per image (default 5)")
-    p.add_argument("--features", action="store_true", help="include the 2048-d features")
+    _add_output_args(p)
+    p.add_argument(
+        "--features", action="store_true", help="include the 2048-d features (with --json)"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON list, a record per image")
-    p.add_argument("--report", type=Path, help="also write an HTML report with thumbnails")
-    p.add_argument("--batch-size", type=int, default=8)
+    _add_batch_size(p)
 
     p = sub.add_parser("tag", help="classify every image under a folder")
     p.add_argument("folder", type=Path, metavar="DIR")
     _add_model_args(p)
-    p.add_argument("--top-k", type=_positive, default=5, help="labels per image (default 5)")
+    _add_output_args(p)
     p.add_argument(
         "--threshold",
-        type=float,
+        type=_threshold,
         default=0.0,
-        help="keep only labels scoring at least T, 0 to 1 (default 0: the top-k)",
+        metavar="T",
+        help="keep only labels scoring at least T, 0 to 1 (default 0: the top-k); "
+        "'unknown' stays shown",
     )
-    p.add_argument("--report", type=Path, help="also write an HTML report with thumbnails")
     _add_folder_args(p)
 
     p = sub.add_parser("similar", help="the images under a folder that look most like IMAGE")
@@ -149,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--base-head",
         help="take the input size and resize filter of this head (default: 299 bilinear)",
     )
-    p.add_argument("--size", type=int, help="input side in pixels (overrides --base-head)")
+    p.add_argument("--size", type=_size, help="input side in pixels (overrides --base-head)")
     p.add_argument("--resize", choices=RESIZE_FILTERS, help="resize filter (overrides --base-head)")
     p.add_argument("--device", default="auto", help="auto (default), cpu, gpu, cuda, ...")
     _add_precision_arg(p)
@@ -159,14 +263,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also add the head to the models folder, to use it as --head NAME",
     )
-    p.add_argument("--batch-size", type=int, default=8)
+    _add_batch_size(p)
 
     p = sub.add_parser("convert", help="convert Keras Xception weights to ONNX + head")
     p.add_argument("weights", type=Path, help=".keras archive or Keras 2 .h5 weights file")
     p.add_argument("-o", "--output", type=Path, required=True, help="models folder to write")
     p.add_argument("--name", help="head name (default: imagenet, or the file's name)")
     p.add_argument("--labels", help="class labels, comma-separated or a text file, one a line")
-    p.add_argument("--size", type=int, help="the head's input size (default: the model's, or 299)")
+    p.add_argument(
+        "--size", type=_size, help="the head's input size (default: the model's, or 299)"
+    )
     p.add_argument(
         "--resize", choices=RESIZE_FILTERS, help="the head's resize filter (default bilinear)"
     )
@@ -217,12 +323,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    _complete(parser)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # a usage error (2) or --help (0), already printed
+        return exc.code if isinstance(exc.code, int) else 2
     for stream in (sys.stdout, sys.stderr):  # a name the console cannot encode: escaped
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors="backslashreplace")
     try:
-        return int(COMMANDS[args.command](args))
+        code = int(COMMANDS[args.command](args))
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:  # `... | head`: the reader has what it wants
+        _silence_stdout()
+        return 141  # as a shell reports a tool that a closed pipe ended (128 + SIGPIPE)
     except XceptionMayaError as exc:
         print(f"xception-maya: error: {shown(str(exc))}", file=sys.stderr)
         return 2
@@ -232,6 +348,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("xception-maya: interrupted", file=sys.stderr)
         return 130
+
+
+def _complete(parser: argparse.ArgumentParser) -> None:
+    """Shell completion when argcomplete is installed (the completion extra); it acts only
+    when the shell asks (``eval "$(register-python-argcomplete xception-maya)"``)."""
+    try:
+        import argcomplete
+    except ImportError:
+        return
+    argcomplete.autocomplete(parser)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so that Python's last flush at exit, into the
+    closed pipe, raises nothing either."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass  # not a real file (tests capture it): nothing to flush later
 
 
 def classifier_from(
@@ -271,17 +408,32 @@ def check_output(path: Path | None) -> None:
         check_writable(path)
 
 
+JSON_TOP_K = 5  # labels per image in JSON and reports when --top-k is not given
+TABLE_TOP_K = 1  # and in the table, one line per image
+
+
 def cmd_classify(args: argparse.Namespace) -> int:
+    if args.features and not args.json:
+        raise XceptionMayaError(
+            "--features gives 2048 numbers per image, too many for a table: add --json"
+        )
+    folders = [path for path in args.images if path.is_dir()]
+    if folders:
+        raise XceptionMayaError(
+            f"{folders[0]} is a folder; for the images in it use: xception-maya tag {folders[0]}"
+        )
     check_output(args.report)
     classifier = classifier_from(args, args.head)
     results = classifier.classify(
-        args.images, args.top_k, args.color_space, progress=ProgressBar("classifying")
+        args.images, args.top_k or JSON_TOP_K, args.color_space, progress=ProgressBar("classifying")
     )
-    records = [r.record(with_features=args.features) for r in results]
+    ran = sum(1 for r in results if r.error is None)
+    records = _kept([r.record(with_features=args.features) for r in results], args.known_only)
     if args.json:
         print_json(records)
     else:
-        print_table(records, classifier.engine.summary)
+        print_table(records, args.top_k or TABLE_TOP_K)
+    print_footer(ran, classifier.engine.summary)
     if args.report:
         from .report import write_report
 
@@ -299,25 +451,43 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return 0 if all(r["error"] is None for r in records) else 1
 
 
+def _kept(records: list[dict[str, Any]], known_only: bool) -> list[dict[str, Any]]:
+    """``records`` less the unknown images with --known-only (errors always stay)."""
+    return [r for r in records if not (known_only and r.get("unknown"))]
+
+
 def print_table(
     records: list[dict[str, Any]],
-    provider: str,
+    top_k: int = TABLE_TOP_K,
     *,
     root: Path | None = None,
     no_labels: str = "(no head: features only)",
 ) -> None:
-    """Image, top label, score; images under ``root`` by their path inside it."""
+    """Image, label, score: ``top_k`` lines per image, the first its shown label ("unknown",
+    scored by the head's confidence, where nothing the head knows fits); images under
+    ``root`` by their path inside it."""
     names = [_display_name(r["image"], root) for r in records]
     width = max([len("image")] + [len(n) for n in names])
-    print(f"{'image':<{width}}  {'top label':<24} {'score':>6}")
+    print(f"{'image':<{width}}  {'label':<24} {'score':>6}")
     for name, r in zip(names, records, strict=True):
         if r["error"]:
             print(f"{name:<{width}}  error: {shown(str(r['error']))}")
-        elif r["labels"]:
-            print(f"{name:<{width}}  {shown(r['labels'][0]):<24} {r['scores'][0]:>6.3f}")
-        else:
+            continue
+        rows = list(zip(r["labels"], r["scores"], strict=False))
+        if r.get("unknown"):
+            rows.insert(0, (shown_label(r["labels"], True), r["confidence"]))
+        if not rows:
             print(f"{name:<{width}}  {no_labels}")
-    print(f"({len(records)} images on {provider})", file=sys.stderr)
+        for i, (label, score) in enumerate(rows[:top_k]):
+            print(f"{name if i == 0 else '':<{width}}  {shown(str(label)):<24} {score:>6.3f}")
+
+
+def print_footer(ran: int, provider: str) -> None:
+    """The line under a table or JSON, on stderr: how many images the network ran on."""
+    if ran == 0:
+        print("(no image could be read)", file=sys.stderr)
+    else:
+        print(f"({_count(ran, 'image')} on {provider})", file=sys.stderr)
 
 
 def _display_name(image: str, root: Path | None) -> str:
@@ -354,7 +524,15 @@ def print_errors(failed: list[tuple[str, str]], total: int) -> None:
 
 
 def _error_record(image: str, error: str) -> dict[str, Any]:
-    return {"image": image, "labels": [], "scores": [], "indices": [], "error": error}
+    return {
+        "image": image,
+        "labels": [],
+        "scores": [],
+        "indices": [],
+        "unknown": False,
+        "confidence": None,
+        "error": error,
+    }
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
@@ -362,9 +540,10 @@ def cmd_tag(args: argparse.Namespace) -> int:
     paths, skipped = find_images(args.folder, args.recursive)
     classifier = classifier_from(args, args.head)
     results = classifier.classify(
-        paths, args.top_k, args.color_space, progress=ProgressBar("tagging")
+        paths, args.top_k or JSON_TOP_K, args.color_space, progress=ProgressBar("tagging")
     )
-    records = [_above(r.record(), args.threshold) for r in results]
+    ran = sum(1 for r in results if r.error is None)
+    records = _kept([_above(r.record(), args.threshold) for r in results], args.known_only)
     records += [_error_record(image, error) for image, error in skipped]
     if args.json:
         print_json(records)
@@ -374,7 +553,8 @@ def cmd_tag(args: argparse.Namespace) -> int:
             if classifier.head
             else "(no head: features only)"
         )
-        print_table(records, classifier.engine.summary, root=args.folder, no_labels=no_labels)
+        print_table(records, args.top_k or TABLE_TOP_K, root=args.folder, no_labels=no_labels)
+    print_footer(ran, classifier.engine.summary)
     if classifier.engine.fallback:
         print(f"xception-maya: warning: {classifier.engine.fallback}", file=sys.stderr)
     report_error = None
@@ -388,6 +568,7 @@ def cmd_tag(args: argparse.Namespace) -> int:
                 title=f"xception-maya tag {args.folder}",
                 head=classifier.head.name if classifier.head else "none",
                 provider=classifier.engine.provider,
+                threshold=args.threshold or None,
             )
             print(f"report: {shown(str(path))}", file=sys.stderr)
         except (XceptionMayaError, OSError) as exc:  # the list of errors still comes

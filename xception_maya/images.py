@@ -793,6 +793,12 @@ def _oriented(pixels: np.ndarray, orientation: int) -> np.ndarray:
 # --- colour -----------------------------------------------------------------------------------
 
 
+def check_color_space(color_space: str | None) -> str | None:
+    """``color_space`` when it is a name of :data:`COLOR_SPACES` (or empty), else one ImageError."""
+    _encoding(color_space)
+    return color_space
+
+
 def _encoding(color_space: str | None) -> str | None:
     if not color_space:
         return None
