@@ -20,6 +20,8 @@ INDEX_CACHE_BYTES = 32 * 1024**2  # the index is the cache; keep only what a bat
 
 def add_parsers(sub: Any) -> None:
     """Add ``index`` and ``search`` to the CLI's sub-command parsers."""
+    from .cli import _add_batch_size  # the one --batch-size rule; cli imports this module
+
     db_help = (
         "the library index file (default: $XCEPTION_MAYA_INDEX, else library.db in the "
         "per-user data folder; see the README)"
@@ -48,7 +50,7 @@ def add_parsers(sub: Any) -> None:
     )
     p.add_argument("--device", default="auto", help="auto (default), cpu, gpu, cuda, ...")
     p.add_argument("--models", type=Path, help="models folder (default: the module's models/)")
-    p.add_argument("--batch-size", type=int, default=8)
+    _add_batch_size(p)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
 
     p = sub.add_parser("search", help="search the library index by similarity, tag or text")

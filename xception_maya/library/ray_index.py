@@ -52,10 +52,13 @@ class _Decode:
 
     def __call__(self, row: dict[str, Any]) -> dict[str, Any]:
         from .. import images
+        from ..preprocessing import Preprocessing
 
         try:
-            pixels = images.load_image(row["path"], None, min_side=self.size)
-            tensor = images.preprocess(pixels, self.size, self.resize)
+            # The same decode as the local pipeline: 8-bit files stay uint8 until the end.
+            tensor = images.load_for_network(
+                row["path"], None, Preprocessing(self.size, self.resize)
+            )
             error = ""
         except XceptionMayaError as exc:
             tensor = np.zeros((3, self.size, self.size), np.float32)
