@@ -54,6 +54,12 @@ class Slot:
             ready = self.ready
         return ready if ready is not None and ready.key == key else None
 
+    def settle(self, key: Hashable) -> None:
+        """``key`` was answered without the background (cache, index, an earlier outcome):
+        a request still on its way for another image must not land over it."""
+        with _lock:
+            self.wanted = key
+
     def pending(self, key: Hashable) -> bool:
         with _lock:
             return self.wanted == key and (self.ready is None or self.ready.key != key)

@@ -230,10 +230,10 @@ class XceptionClassifierNode(om.MPxNode):
             key = clf.cache_key(source, color_space)
             landed = self._slot.outcome(key)
             if landed is not None:
+                self._slot.settle(key)
                 self._eval_ms = landed.eval_ms
-                if landed.error is not None:
-                    return Result(status=landed.error)
-                assert landed.features is not None
+                if landed.features is None:
+                    return Result(status=landed.error or "error: no features")
                 return _result(clf, clf.predict(landed.features, top_k, _name(source)))
             found = clf.cache.get(key)
             if found is None and in_background:
@@ -241,6 +241,7 @@ class XceptionClassifierNode(om.MPxNode):
                     run = functools.partial(features_of, clf, source, color_space, key)
                     background.submit(self._slot, key, run, self._landed)
                 return dataclasses.replace(self._last, status="running")
+            self._slot.settle(key)
             if found is None:
                 start = time.perf_counter()
                 outcome = features_of(clf, source, color_space, key)

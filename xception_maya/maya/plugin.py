@@ -9,6 +9,7 @@ background work (:mod:`.background`)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from pathlib import Path
@@ -68,6 +69,7 @@ def initialize(mobject: om.MObject) -> None:
     except Exception:
         _unregister(fn, done)  # a half-loaded plug-in is worse than none
         raise
+    _scene_callbacks.clear()  # ids left by a Maya that quit without unloading are gone
     for message in (om.MSceneMessage.kBeforeNew, om.MSceneMessage.kBeforeOpen):
         _scene_callbacks.append(om.MSceneMessage.addCallback(message, _scene_closing))
     global warming
@@ -78,7 +80,8 @@ def initialize(mobject: om.MObject) -> None:
 def uninitialize(mobject: om.MObject) -> None:
     background.cancel()  # a run in progress finishes on its thread; its result is dropped
     for callback in _scene_callbacks:
-        om.MMessage.removeCallback(callback)
+        with contextlib.suppress(RuntimeError):  # already removed: nothing left to do
+            om.MMessage.removeCallback(callback)
     _scene_callbacks.clear()
     shelf.uninstall()  # never raises
     fn = om.MFnPlugin(mobject)
