@@ -17,7 +17,7 @@ from maya_session import Session
 from xception_maya import images
 from xception_maya.cli import main
 from xception_maya.manifest import Manifest
-from xception_maya.maya import classifiers, dependencies, framework
+from xception_maya.maya import ae, classifiers, dependencies, framework
 
 pytestmark = pytest.mark.maya
 
@@ -448,6 +448,7 @@ def test_unknown_shows_in_top_label_confident_and_confidence(
         assert cmds.getAttr(f"{clf}.confident") is (not unknown)
         assert expected.confidence is not None
         assert cmds.getAttr(f"{clf}.confidence") == pytest.approx(expected.confidence, abs=1e-9)
+        assert ("unknown: no class fits" in ae.results_of(clf)[1]) is unknown  # the AE's line
     # confidence drives other attributes, as classScores do
     target = cmds.createNode("transform")
     cmds.connectAttr(f"{clf}.confidence", f"{target}.translateX")
