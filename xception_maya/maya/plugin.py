@@ -45,6 +45,7 @@ def interactive() -> bool:
 
 
 def initialize(mobject: om.MObject) -> None:
+    global warming
     fn = om.MFnPlugin(mobject, VENDOR, __version__, "Any")
     classifiers.configure(settings.user_heads_dir(), library=library_index())
     node.async_default = interactive()
@@ -72,7 +73,6 @@ def initialize(mobject: om.MObject) -> None:
     _scene_callbacks.clear()  # ids left by a Maya that quit without unloading are gone
     for message in (om.MSceneMessage.kBeforeNew, om.MSceneMessage.kBeforeOpen):
         _scene_callbacks.append(om.MSceneMessage.addCallback(message, _scene_closing))
-    global warming
     warming = classifiers.warm_up(settings.DEVICES[0])  # what a new node uses by default
     shelf.install()  # shelf and menu, interactive Maya only; a UI failure is one warning
 
