@@ -685,6 +685,22 @@ def test_execute_deferred_waits_for_idle(maya: Session) -> None:
     assert ran == ["worker", "main"]
 
 
+def test_object_handles_see_a_node_deleted_and_undone(maya: Session) -> None:
+    from maya.api import OpenMaya as om
+
+    cmds = maya.cmds
+    name = cmds.createNode("network")
+    sel = om.MSelectionList()
+    sel.add(name)
+    handle = om.MObjectHandle(sel.getDependNode(0))
+    assert handle.isValid() and handle.isAlive()
+    assert om.MFnDependencyNode(handle.object()).name() == name
+    cmds.delete(name)
+    assert not handle.isValid()
+    cmds.undo()
+    assert handle.isValid()
+
+
 def test_add_flag_enforces_the_flag_name_rule(maya: Session) -> None:
     from maya.api import OpenMaya as om
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ from maya_session import Session
 from xception_maya import images
 from xception_maya.cli import main
 from xception_maya.manifest import Manifest
-from xception_maya.maya import classifiers, dependencies, framework
+from xception_maya.maya import ae, classifiers, dependencies, framework
 
 pytestmark = pytest.mark.maya
 
@@ -423,3 +424,122 @@ def test_compute_runs_where_maya_commands_raise(
     monkeypatch.setattr(node.texture_paths, "resolve", calls_a_command)
     clf = classifier_on(maya, samples[0])
     assert "main thread" in maya.cmds.getAttr(f"{clf}.status")
+
+
+def test_unknown_shows_in_top_label_confident_and_confidence(
+    maya: Session, samples: list[Path], tmp_path: Path
+) -> None:
+    skimage_data = pytest.importorskip("skimage.data", reason="scikit-image (the test extra)")
+    from PIL import Image
+
+    from xception_maya.classifier import Classifier
+
+    cmds = maya.cmds
+    brick = tmp_path / "brick.png"
+    Image.fromarray(np.asarray(skimage_data.brick())).save(brick)
+    core = Classifier()
+    for path, unknown in ((samples[16], False), (brick, True)):
+        expected = core.classify([path], 5)[0]
+        assert expected.unknown is unknown
+        clf = classifier_on(maya, path)
+        assert cmds.getAttr(f"{clf}.status") == "ok"
+        assert cmds.getAttr(f"{clf}.labels") == expected.labels  # the head's labels stay
+        assert cmds.getAttr(f"{clf}.topLabel") == ("unknown" if unknown else expected.labels[0])
+        assert cmds.getAttr(f"{clf}.confident") is (not unknown)
+        assert expected.confidence is not None
+        assert cmds.getAttr(f"{clf}.confidence") == pytest.approx(expected.confidence, abs=1e-9)
+        assert ("unknown: no class fits" in ae.results_of(clf)[1]) is unknown  # the AE's line
+    # confidence drives other attributes, as classScores do
+    target = cmds.createNode("transform")
+    cmds.connectAttr(f"{clf}.confidence", f"{target}.translateX")
+    cmds.connectAttr(f"{clf}.confident", f"{target}.visibility")
+    assert cmds.getAttr(f"{target}.translateX") == pytest.approx(expected.confidence, abs=1e-6)
+    assert cmds.getAttr(f"{target}.visibility") is False
+    empty = cmds.createNode("xceptionClassifier")
+    assert cmds.getAttr(f"{empty}.confident") is False and cmds.getAttr(f"{empty}.confidence") == 0
+
+
+def test_precision_is_an_enum_passed_to_the_classifier(maya: Session, samples: list[Path]) -> None:
+    from xception_maya.precision import PRECISIONS
+
+    cmds = maya.cmds
+    clf = classifier_on(maya, samples[16])
+    assert cmds.attributeQuery("precision", node=clf, listEnum=True) == [":".join(PRECISIONS)]
+    assert cmds.getAttr(f"{clf}.precision", asString=True) == "fp32"
+    fp32 = cmds.getAttr(f"{clf}.features")
+    cmds.setAttr(f"{clf}.precision", PRECISIONS.index("int8"))
+    status = cmds.getAttr(f"{clf}.status")
+    engines = {c.engine.requested_precision for c in classifiers.cached()}
+    assert "int8" in engines and "fp32" in engines, "each precision has its own classifier"
+    if status != "ok":  # no int8 model built here: one clear line, nothing else
+        assert "int8" in status and "\n" not in status
+        return
+    int8 = np.asarray(cmds.getAttr(f"{clf}.features"))
+    assert not np.array_equal(int8, fp32), "int8 features come from the int8 model"
+    cosine = float(int8 @ np.asarray(fp32)) / float(np.linalg.norm(int8) * np.linalg.norm(fp32))
+    assert cosine > 0.99
+    assert cmds.getAttr(f"{clf}.topLabel") == "fork"
+
+
+@pytest.fixture
+def indexed(maya: Session, samples: list[Path], tmp_path: Path) -> tuple[Path, Path]:
+    """A folder of two photos indexed by the CLI, and the index file."""
+    folder = tmp_path / "library"
+    folder.mkdir()
+    for i in (0, 16):
+        shutil.copy(samples[i], folder / f"photo{i}.jpg")
+    db = tmp_path / "library.db"
+    assert main(["index", str(folder), "--db", str(db)]) == 0
+    return folder, db
+
+
+def test_an_indexed_texture_evaluates_without_running_the_network(
+    maya: Session,
+    indexed: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from xception_maya.cache import FeatureCache
+    from xception_maya.classifier import Classifier
+
+    folder, db = indexed
+    monkeypatch.setenv("XCEPTION_MAYA_INDEX", str(db))
+    cmds = maya.cmds
+    cmds.unloadPlugin("xception_classifier", force=True)
+    cmds.loadPlugin(str(PLUGIN))  # reads the index's path on the main thread
+    assert classifiers.library() == db
+    photo = folder / "photo16.jpg"
+    engine = classifiers.classifier_for("", "auto").engine
+    runs = engine.runs
+    clf = classifier_on(maya, photo)
+    assert cmds.getAttr(f"{clf}.status") == "ok"
+    assert engine.runs == runs, "an indexed file needs no network run"
+    direct = Classifier(cache=FeatureCache()).classify([photo], 5)[0]
+    assert cmds.getAttr(f"{clf}.labels") == direct.labels
+    np.testing.assert_allclose(cmds.getAttr(f"{clf}.scores"), direct.scores, atol=1e-5)
+    capsys.readouterr()
+
+    # A file changed since it was indexed is not taken from the index.
+    stat = photo.stat()
+    os.utime(photo, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    runs = engine.runs
+    texture = cmds.listConnections(f"{clf}.imageFile", source=True)[0]
+    cmds.setAttr(f"{texture}.fileTextureName", str(photo), type="string")
+    assert cmds.getAttr(f"{clf}.status") == "ok" and engine.runs == runs + 1
+
+
+def test_a_broken_index_is_one_warning_and_the_network_runs(
+    maya: Session, samples: list[Path], tmp_path: Path
+) -> None:
+    db = tmp_path / "broken.db"
+    db.write_bytes(b"not a database" * 100)
+    classifiers.configure(classifiers.user_heads(), library=db)
+    photo = tmp_path / "photo.jpg"
+    shutil.copy(samples[16], photo)
+    clf = classifier_on(maya, photo)
+    assert maya.cmds.getAttr(f"{clf}.topLabel") == "fork"
+    other = classifier_on(maya, samples[0])
+    maya.cmds.getAttr(f"{other}.topLabel")
+    maya.idle()
+    warned = [w for w in maya.messages.warnings if "library index" in w]
+    assert len(warned) == 1 and str(db) in warned[0] and "\n" not in warned[0]

@@ -14,10 +14,10 @@ from maya import cmds
 from .feedback import reported
 
 RESULTS_LAYOUT = "xceptionResults"
-# The inputs whose change refreshes the control.
+# The inputs whose change refreshes the control (generation: a background result landed).
 WATCHED = (
     "imageFile", "colorSpace", "frame", "pixels", "pixelWidth", "pixelHeight",
-    "topK", "head", "device", "enable",
+    "topK", "head", "device", "precision", "enable", "async", "generation",
 )  # fmt: skip
 
 
@@ -43,7 +43,10 @@ def results_of(node_name: str) -> tuple[list[tuple[str, float]], str]:
     scores = cmds.getAttr(f"{node_name}.scores") or []
     status = str(cmds.getAttr(f"{node_name}.status") or "")
     if status == "ok":
-        status = f"ok ({float(cmds.getAttr(f'{node_name}.evalMs') or 0.0):.0f} ms)"
+        ms = float(cmds.getAttr(f"{node_name}.evalMs") or 0.0)
+        confidence = float(cmds.getAttr(f"{node_name}.confidence") or 0.0)
+        fits = "" if cmds.getAttr(f"{node_name}.confident") else "unknown: no class fits, "
+        status = f"ok ({fits}confidence {confidence:.0%}, {ms:.0f} ms)"
     return [
         (str(label), float(score)) for label, score in zip(labels, scores, strict=False)
     ], status

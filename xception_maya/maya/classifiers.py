@@ -3,41 +3,54 @@
 Nodes name a head in many spellings ("", "default", "kitchenware", a path, the same path
 written another way), so classifiers are kept by what a spelling resolves to: the head file
 (with its size and mtime, so a head learned again under the same name is reloaded), the
-device and the models folder; and only the ``MAX_CLASSIFIERS`` used last (the engine below
-them is shared per device and the feature cache per process, so one dropped costs a head
-load, not a network).
+device, the precision and the models folder; and only the ``MAX_CLASSIFIERS`` used last (the
+engine below them is shared per device and precision, the feature cache per process, so one
+dropped costs a head load, not a network).
 
 compute() calls ``classifier_for`` on whatever thread the Evaluation Manager gives it, so
-nothing here calls Maya: the folder of learned heads is handed in by ``configure``, which
-the plug-in calls on the main thread when it loads.
+nothing here calls Maya: the folder of learned heads and the library index are handed in by
+``configure``, which the plug-in calls on the main thread when it loads (and the settings when
+they change). The index is only read here (``indexed_features``); it is written by commands.
 """
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from .. import registry
+import numpy as np
+
+from .. import images, registry
 from ..classifier import Classifier
+from ..errors import XceptionMayaError
+from ..library import Library, Model
 from ..manifest import MANIFEST, Manifest, default_models_dir
+from . import feedback
 
 MAX_CLASSIFIERS = 8
 
-Key = tuple[str, str, str, int, int]
+Key = tuple[str, str, str, str, int, int]
 
 _lock = threading.RLock()  # a command (main thread) and a compute (worker) may ask at once
 _classifiers: OrderedDict[Key, Classifier] = OrderedDict()
 _manifests: dict[Path, tuple[tuple[int, int], Manifest]] = {}
 _user_heads: Path | None = None
+_library: Path | None = None
+_library_warned: set[str] = set()
 
 
-def configure(user_heads: Path | None) -> None:
-    """The folder of heads learned in Maya (``settings.user_heads_dir()``, read on the main
-    thread). Forgets the classifiers made with the previous one."""
-    global _user_heads
+def configure(user_heads: Path | None, *, library: Path | None = None) -> None:
+    """The folder of heads learned in Maya (``settings.user_heads_dir()``) and the library
+    index to read features from (``$XCEPTION_MAYA_INDEX`` or the Settings entry; None: no
+    index), read on the main thread. Forgets the classifiers made with the previous ones."""
+    global _user_heads, _library
     with _lock:
         _user_heads = user_heads
+        _library = library
+        _library_warned.clear()
         _classifiers.clear()
 
 
@@ -45,14 +58,19 @@ def user_heads() -> Path | None:
     return _user_heads
 
 
-def classifier_for(head: str, device: str) -> Classifier:
-    """The shared classifier for a head spec (see :mod:`xception_maya.registry`) on a device.
-    Raises XceptionMayaError (an unknown head, no models) like Classifier does."""
+def library() -> Path | None:
+    return _library
+
+
+def classifier_for(head: str, device: str, precision: str = "fp32") -> Classifier:
+    """The shared classifier for a head spec (see :mod:`xception_maya.registry`) on a device
+    at a precision (:data:`xception_maya.precision.PRECISIONS`). Raises XceptionMayaError (an
+    unknown head, no models) like Classifier does."""
     models = default_models_dir()
     with _lock:
         manifest = _manifest(models)
         path = registry.head_path(head or None, manifest, user_heads=_user_heads)
-        key = (str(models.resolve()), device, *_file_key(path))
+        key = (str(models.resolve()), device, precision, *_file_key(path))
         found = _classifiers.get(key)
         if found is not None:
             _classifiers.move_to_end(key)
@@ -62,11 +80,73 @@ def classifier_for(head: str, device: str) -> Classifier:
             device=device,
             models_dir=models,
             user_heads=_user_heads,
+            precision=precision,
         )
         _classifiers[key] = found
         while len(_classifiers) > MAX_CLASSIFIERS:
             _classifiers.popitem(last=False)
         return found
+
+
+def indexed_features(clf: Classifier, path: str, color_space: str | None) -> np.ndarray | None:
+    """The features the library index holds for this file as it is now, for this
+    classifier's backbone and preprocessing, or None (no index configured, file not in it,
+    changed since). Read only; any thread. The index holds fp32 features (``xception-maya
+    index`` runs fp32): another precision never takes them. A broken index is one warning,
+    and the network runs instead."""
+    where = _library
+    if where is None or clf.engine.precision != "fp32":
+        return None
+    spaces = [color_space or ""]
+    if _reads_as_srgb(path, color_space):
+        spaces.append("")  # what `xception-maya index` stores: the same pixels
+    try:
+        if not where.is_file():
+            return None
+        with Library.open(where, create=False) as index:
+            for space in spaces:
+                model = Model(str(clf.manifest.backbone.sha256), clf.size, clf.resize, space)
+                found = index.features_for(path, model)
+                if found is not None:
+                    return found
+            return None
+    except (XceptionMayaError, sqlite3.Error, OSError) as exc:
+        text = feedback.first_line(exc)
+        with _lock:
+            fresh = text not in _library_warned
+            _library_warned.add(text)
+        if fresh:
+            feedback.warn_from_any_thread(f"Xception: library index {where}: {text}")
+        return None
+
+
+# Formats Pillow always decodes to integers: with no colour space named, they read as sRGB.
+_INTEGER_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tga", ".webp"})
+_SRGB_NAMES = frozenset(n.casefold() for n, e in images.COLOR_SPACES.items() if e == "sRGB")
+
+
+def _reads_as_srgb(path: str, color_space: str | None) -> bool:
+    """Whether a file node's colour space (an sRGB name, Maya's default for 8-bit files)
+    decodes this file exactly as no colour space does."""
+    return (
+        bool(color_space)
+        and str(color_space).strip().casefold() in _SRGB_NAMES
+        and Path(path).suffix.casefold() in _INTEGER_SUFFIXES
+    )
+
+
+def warm_up(device: str, precision: str = "fp32") -> threading.Thread:
+    """Create the default classifier's network session on a background thread, so the
+    first classification does not pay for it (the plug-in calls this when it loads)."""
+
+    def create() -> None:
+        # A failure is the node's to report, with its name, when it evaluates.
+        with contextlib.suppress(Exception):
+            _ = classifier_for("", device, precision).engine.session
+
+    thread = threading.Thread(target=create, name="xception-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def cached() -> list[Classifier]:

@@ -63,27 +63,24 @@ def warn_once(message: str) -> None:
 
 _lock = threading.Lock()
 _queued: list[str] = []
-_flush_scheduled = False
 
 
 def warn_from_any_thread(message: str) -> None:
-    """Queue a warning for the main thread; the same message queued twice shows once."""
-    global _flush_scheduled
+    """Queue a warning for the main thread; the same message queued twice shows once.
+    Each new message asks for its own flush (an empty flush costs nothing): a "flush is
+    already scheduled" flag would silence every later warning if Maya dropped that call
+    (a new session, a quit)."""
     with _lock:
-        if message not in _queued:
-            _queued.append(message)
-        if _flush_scheduled:
+        if message in _queued:
             return
-        _flush_scheduled = True
+        _queued.append(message)
     maya.utils.executeDeferred(flush)
 
 
 def flush() -> None:
     """Show the queued warnings (main thread: run by executeDeferred)."""
-    global _flush_scheduled
     with _lock:
         messages = list(_queued)
         _queued.clear()
-        _flush_scheduled = False
     for message in messages:
         om.MGlobal.displayWarning(message)

@@ -11,13 +11,28 @@ the model settings change; ``topK`` and the head re-read the feature cache.
 compute() may run on an Evaluation Manager worker thread, where Maya's commands, MEL and UI
 raise: it reads only its data block and calls only the core and API function sets; its
 warnings go through ``feedback.warn_from_any_thread`` (shown from the main thread).
+
+Where the features come from, first found: the node's last background result, the shared
+feature cache, the library index (``classifiers.indexed_features``: read only, never
+written here), the network. With ``async`` on (the default in interactive Maya, off in
+batch and mayapy so a farm render is deterministic) compute never waits for the network:
+it writes the last result with status "running" and hands the work to
+:mod:`.background`; when the features are ready, a deferred call on the main thread bumps
+the hidden ``generation`` input, which dirties the outputs, and the next evaluation reads
+them. ``evalMs`` is the time the features took (network or index), not the evaluation's.
+
+``topLabel`` is "unknown" when the head says the image fits none of its classes;
+``confident`` is False then, and ``confidence`` (0..1) says how well the image fits; a head
+that cannot say unknown (a head file from before it) gives 1.0 and always ``confident``.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -25,9 +40,11 @@ import maya.api.OpenMaya as om
 import numpy as np
 
 from .. import images, texture_paths
+from ..classifier import Classifier, Prediction
 from ..errors import XceptionMayaError
-from . import feedback
-from .classifiers import classifier_for
+from ..precision import PRECISIONS
+from . import background, feedback
+from .classifiers import classifier_for, indexed_features
 from .settings import DEVICES
 
 TYPE_NAME = "xceptionClassifier"
@@ -36,6 +53,10 @@ TYPE_NAME = "xceptionClassifier"
 # (hex) once, before any scene with the node is saved. See README "Node type id".
 DEFAULT_TYPE_ID = 0x0007_0A00
 MAX_TOP_K = 50
+# The ``async`` attribute's default: the plug-in sets it on the main thread when it loads
+# (MGlobal.mayaState), before registering the node; a scene stores async only where a user
+# set it, so a file saved interactively evaluates synchronously on the farm.
+async_default = False
 
 
 def type_id() -> om.MTypeId:
@@ -57,13 +78,18 @@ class XceptionClassifierNode(om.MPxNode):
     topK: om.MObject
     head: om.MObject
     device: om.MObject
+    precision: om.MObject
     enable: om.MObject
+    asyncMode: om.MObject
+    generation: om.MObject  # hidden: bumped on the main thread when a result lands
     # Outputs
     labels: om.MObject
     scores: om.MObject
     topLabel: om.MObject
     topScore: om.MObject
     topIndex: om.MObject
+    confident: om.MObject
+    confidence: om.MObject
     classNames: om.MObject
     classScores: om.MObject
     features: om.MObject
@@ -77,6 +103,13 @@ class XceptionClassifierNode(om.MPxNode):
         super().__init__()
         self._warned: str | None = None  # the cause last warned about
         self._eval_ms = 0.0
+        self._last = Result(status="")  # what "running" shows until the new result lands
+        self._slot = background.Slot()
+
+    def postConstructor(self) -> None:
+        # Main thread (node creation): the handle lets a landing result find the node, and
+        # see that it was deleted.
+        self._slot.handle = om.MObjectHandle(self.thisMObject())
 
     @staticmethod
     def creator() -> XceptionClassifierNode:
@@ -115,9 +148,18 @@ class XceptionClassifierNode(om.MPxNode):
         cls.device = enum.create("device", "dv", 0)
         for index, name in enumerate(DEVICES):
             enum.addField(name, index)
+        cls.precision = enum.create("precision", "pre", 0)
+        for index, name in enumerate(PRECISIONS):  # fp32 first: the default, exact
+            enum.addField(name, index)
+        cls.asyncMode = numeric.create("async", "asy", om.MFnNumericData.kBoolean, async_default)
+        cls.generation = numeric.create("generation", "gen", om.MFnNumericData.kInt, 0)
+        numeric.storable = False
+        numeric.hidden = True
+        numeric.keyable = False
         cls.inputs = [
             cls.imageFile, cls.colorSpace, cls.frame, cls.pixels, cls.pixelWidth,
-            cls.pixelHeight, cls.topK, cls.head, cls.device, cls.enable,
+            cls.pixelHeight, cls.topK, cls.head, cls.device, cls.precision, cls.enable,
+            cls.asyncMode, cls.generation,
         ]  # fmt: skip
 
         def output(attr: om.MObject, fn: om.MFnAttribute) -> om.MObject:
@@ -132,6 +174,12 @@ class XceptionClassifierNode(om.MPxNode):
             numeric.create("topScore", "ts", om.MFnNumericData.kDouble, 0.0), numeric
         )
         cls.topIndex = output(numeric.create("topIndex", "ti", om.MFnNumericData.kInt, -1), numeric)
+        cls.confident = output(
+            numeric.create("confident", "cf", om.MFnNumericData.kBoolean, False), numeric
+        )
+        cls.confidence = output(
+            numeric.create("confidence", "cfd", om.MFnNumericData.kDouble, 0.0), numeric
+        )
         cls.classNames = output(typed.create("classNames", "cn", om.MFnData.kStringArray), typed)
         cls.classScores = numeric.create("classScores", "cls", om.MFnNumericData.kDouble, 0.0)
         numeric.array = True
@@ -141,8 +189,8 @@ class XceptionClassifierNode(om.MPxNode):
         cls.status = output(typed.create("status", "st", om.MFnData.kString), typed)
         cls.evalMs = output(numeric.create("evalMs", "ms", om.MFnNumericData.kDouble, 0.0), numeric)
         cls.outputs = [
-            cls.labels, cls.scores, cls.topLabel, cls.topScore, cls.topIndex, cls.classNames,
-            cls.classScores, cls.features, cls.status, cls.evalMs,
+            cls.labels, cls.scores, cls.topLabel, cls.topScore, cls.topIndex, cls.confident,
+            cls.confidence, cls.classNames, cls.classScores, cls.features, cls.status, cls.evalMs,
         ]  # fmt: skip
 
         for attr in cls.inputs + cls.outputs:
@@ -169,33 +217,54 @@ class XceptionClassifierNode(om.MPxNode):
             return Result(status="disabled")
         head = data.inputValue(self.head).asString().strip()
         device = DEVICES[data.inputValue(self.device).asShort()]
+        precision = PRECISIONS[data.inputValue(self.precision).asShort()]
         top_k = data.inputValue(self.topK).asInt()
+        in_background = data.inputValue(self.asyncMode).asBool()
+        data.inputValue(self.generation)  # read, so a landed result is what this evaluates
         try:
-            clf = classifier_for(head, device)
+            clf = classifier_for(head, device, precision)
             source = self._source(data)
             if source is None:
                 return Result(status="no image: set imageFile, or capture pixels")
-            runs = clf.engine.runs
-            start = time.perf_counter()
             color_space = data.inputValue(self.colorSpace).asString().strip() or None
-            prediction = clf.classify([source], top_k, color_space)[0]
-            if clf.engine.runs != runs:  # the network ran: not a cache hit
+            key = clf.cache_key(source, color_space)
+            landed = self._slot.outcome(key)
+            if landed is not None:
+                self._slot.settle(key)
+                self._eval_ms = landed.eval_ms
+                if landed.features is None:
+                    return Result(status=landed.error or "error: no features")
+                return _result(clf, clf.predict(landed.features, top_k, _name(source)))
+            found = clf.cache.get(key)
+            if found is None and in_background:
+                if not self._slot.pending(key):  # asked again while it runs: do not rerun
+                    run = functools.partial(features_of, clf, source, color_space, key)
+                    background.submit(self._slot, key, run, self._landed)
+                return dataclasses.replace(self._last, status="running")
+            self._slot.settle(key)
+            if found is None:
+                start = time.perf_counter()
+                outcome = features_of(clf, source, color_space, key)
                 self._eval_ms = (time.perf_counter() - start) * 1000
+                if isinstance(outcome, XceptionMayaError):
+                    return Result(status=str(outcome))
+                found = outcome
         except XceptionMayaError as exc:
             return Result(status=str(exc))
-        if prediction.error:
-            return Result(status=prediction.error)
-        return Result(
-            status="ok",
-            labels=prediction.labels,
-            scores=prediction.scores,
-            indices=prediction.indices,
-            class_names=clf.labels,
-            class_scores=[]
-            if prediction.class_scores is None
-            else prediction.class_scores.tolist(),
-            features=[] if prediction.features is None else prediction.features.tolist(),
-        )
+        return _result(clf, clf.predict(found, top_k, _name(source)))
+
+    def _landed(self, epoch: int) -> None:
+        """Main thread (executeDeferred): a background result is ready. Dirty the outputs by
+        bumping ``generation`` (not undoable, as a compute result is not), unless the scene
+        was closed, the plug-in unloaded or the node deleted since."""
+        handle = self._slot.handle
+        if not background.current(epoch) or handle is None or not handle.isValid():
+            return
+        try:
+            plug = om.MPlug(handle.object(), self.generation)
+            plug.setInt(plug.asInt() + 1)
+        except RuntimeError:  # the node went away between the check and the set
+            pass
 
     def _source(self, data: om.MDataBlock) -> str | np.ndarray | None:
         pattern = data.inputValue(self.imageFile).asString().strip()
@@ -210,11 +279,15 @@ class XceptionClassifierNode(om.MPxNode):
         return images.pixels_to_image(np.asarray(values, dtype=np.float64), width, height)
 
     def _write(self, data: om.MDataBlock, r: Result) -> None:
+        if r.status == "ok":
+            self._last = r
         _set_strings(data.outputValue(self.labels), r.labels)
         _set_doubles(data.outputValue(self.scores), r.scores)
-        data.outputValue(self.topLabel).setString(r.labels[0] if r.labels else "")
+        data.outputValue(self.topLabel).setString(r.top_label)
         data.outputValue(self.topScore).setDouble(r.scores[0] if r.scores else 0.0)
         data.outputValue(self.topIndex).setInt(r.indices[0] if r.indices else -1)
+        data.outputValue(self.confident).setBool(r.confident)
+        data.outputValue(self.confidence).setDouble(r.confidence)
         _set_strings(data.outputValue(self.classNames), r.class_names)
         _set_doubles(data.outputValue(self.features), r.features)
         data.outputValue(self.status).setString(r.status)
@@ -230,6 +303,8 @@ class XceptionClassifierNode(om.MPxNode):
             data.setClean(attr)
 
     def _warn_once(self, status: str) -> None:
+        if status == "running":
+            return  # not a cause: the result that lands decides
         if status in ("ok", "disabled") or status.startswith("no image"):
             self._warned = None
             return
@@ -239,14 +314,49 @@ class XceptionClassifierNode(om.MPxNode):
             feedback.warn_from_any_thread(f"{name}: {status}")
 
 
+def features_of(
+    clf: Classifier, source: str | np.ndarray, color_space: str | None, key: Hashable
+) -> np.ndarray | XceptionMayaError:
+    """The features of one source, from the library index (a file in it as it is now) or
+    the network; kept in the feature cache either way. Any thread; never calls Maya."""
+    if isinstance(source, str):
+        found = indexed_features(clf, source, color_space)
+        if found is not None:
+            clf.cache.put(key, found)
+            return found
+    return clf.features([source], color_space)[0]
+
+
+def _name(source: str | np.ndarray) -> str:
+    return "<pixels>" if isinstance(source, np.ndarray) else source
+
+
+def _result(clf: Classifier, p: Prediction) -> Result:
+    return Result(
+        status="ok",
+        labels=p.labels,
+        scores=p.scores,
+        indices=p.indices,
+        top_label=p.shown_label or "",
+        confident=not p.unknown,
+        confidence=1.0 if p.confidence is None else p.confidence,
+        class_names=clf.labels,
+        class_scores=[] if p.class_scores is None else p.class_scores.tolist(),
+        features=[] if p.features is None else p.features.tolist(),
+    )
+
+
 @dataclass
 class Result:
-    """Everything compute writes; empty unless status is "ok"."""
+    """Everything compute writes; empty unless status is "ok" (or "running": the last)."""
 
     status: str
     labels: list[str] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
     indices: list[int] = field(default_factory=list)
+    top_label: str = ""  # "unknown" where the head says nothing fits
+    confident: bool = False
+    confidence: float = 0.0  # 1.0 for a head that cannot say unknown
     class_names: list[str] = field(default_factory=list)
     class_scores: list[float] = field(default_factory=list)
     features: list[float] = field(default_factory=list)

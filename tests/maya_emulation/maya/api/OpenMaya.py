@@ -58,6 +58,27 @@ class MObject:
 MObject.kNullObj = MObject()
 
 
+class MObjectHandle:
+    """A handle that outlives its object's deletion: ``isValid`` is False once the node is
+    deleted (in Maya a deleted node may stay alive in the undo queue: ``isAlive``)."""
+
+    def __init__(self, obj: MObject | MObjectHandle | None = None) -> None:
+        source = obj.object() if isinstance(obj, MObjectHandle) else obj
+        self._obj = MObject(source) if source is not None else MObject()
+
+    def object(self) -> MObject:
+        return MObject(self._obj) if self.isValid() else MObject()
+
+    def isValid(self) -> bool:
+        return not self._obj.isNull()
+
+    def isAlive(self) -> bool:
+        return self._obj._kind != "null"
+
+    def hashCode(self) -> int:
+        return id(self._obj._ref)
+
+
 class MFn:
     kInvalid, kBase, kDependencyNode, kDagNode, kTransform = 0, 1, 4, 107, 110
     kAttribute, kNumericAttribute, kTypedAttribute, kEnumAttribute = 554, 563, 568, 561
