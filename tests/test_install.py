@@ -32,6 +32,7 @@ class FakeCmds:
     def __init__(self, app_dir: Path, *, batch: bool = True) -> None:
         self.app_dir = app_dir
         self.batch = batch
+        self.answer = "OK"  # the button a dialog's user presses (else its first)
         self.loaded: dict[str, str] = {}  # plug-in name -> path
         self.autoload: dict[str, bool] = {}
         self.modules: list[str] = []  # module files loaded with loadModule
@@ -88,7 +89,7 @@ class FakeCmds:
 
     def confirmDialog(self, title: str, message: str, button: list[str]) -> str:
         self.dialogs.append(message)
-        return "OK"
+        return self.answer if self.answer in button else button[0]
 
     def warning(self, message: str) -> None:
         self.warnings.append(message)
@@ -372,8 +373,30 @@ def test_drop_reports_in_a_dialog(app_dir: Path, tmp_path: Path) -> None:
     }  # fmt: skip
     assert not xi.on_drop(cmds, runner=FakeRunner(pip_status=2), **common)
     assert "Installation stopped" in cmds.dialogs[-1] and "Run it by hand" in cmds.warnings[-1]
+    cmds.answer = xi.NOT_NOW
     assert xi.on_drop(cmds, runner=FakeRunner(EVERYTHING), **common)
     assert "xception-maya is installed" in cmds.dialogs[-1]
+    assert xi.IMAGENET_OFFER in cmds.dialogs[-1], "the ImageNet download is offered"
+
+
+def test_drop_offers_the_imagenet_download(
+    app_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from xception_maya.maya import imagenet_download
+
+    cmds = FakeCmds(app_dir, batch=False)
+    models = make_models(tmp_path / "models")
+    asked: list[Path] = []
+    monkeypatch.setattr(
+        imagenet_download, "download_imagenet", lambda m: asked.append(m) or "installed it"
+    )
+    cmds.answer = xi.DOWNLOAD
+    common: dict[str, Any] = {
+        "models_dir": models, "python": "/maya/bin/mayapy", "system": "Linux", "gpu": False,
+        "activate": lambda: None, "log": lambda _: None,
+    }  # fmt: skip
+    assert xi.on_drop(cmds, runner=FakeRunner(EVERYTHING), **common)
+    assert asked == [models] and cmds.dialogs[-1] == "installed it"
 
 
 def test_someone_elses_module_file_is_not_overwritten(cmds: FakeCmds, tmp_path: Path) -> None:

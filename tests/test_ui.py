@@ -21,6 +21,7 @@ from xception_maya.engine import available_providers
 from xception_maya.maya import (
     actions,
     ae,
+    classifiers,
     doctor_window,
     feedback,
     settings,
@@ -635,6 +636,7 @@ def test_the_settings_window_saves_what_settings_load_reads(ui_maya: Session) ->
         "cpu", "kitchenware", 7, 0.25, library="/studio/library.db"
     )
     assert settings.library_path() == Path("/studio/library.db")
+    assert classifiers.library() == Path("/studio/library.db"), "the node reads it from now on"
     assert not cmds.window(settings_window.WINDOW, exists=True)
     actions.run("settings")  # shows what was saved
     assert cmds.optionMenu(settings_window.HEAD_MENU, q=True, value=True) == "kitchenware"
@@ -646,6 +648,21 @@ def test_the_settings_window_saves_what_settings_load_reads(ui_maya: Session) ->
         "/studio/library.db"
     )
     assert not ui_maya.messages.errors
+
+
+def test_the_settings_window_downloads_imagenet(
+    ui_maya: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from xception_maya.maya import imagenet_download
+
+    calls: list[object] = []
+    monkeypatch.setattr(
+        imagenet_download, "download_imagenet", lambda: calls.append(1) or "installed"
+    )
+    actions.run("settings")
+    invoke(ui_maya.cmds.button(settings_window.IMAGENET_BUTTON, q=True, command=True))
+    assert calls == [1] and not ui_maya.messages.errors
+    assert not ui_maya.cmds.window(settings_window.WINDOW, exists=True)
 
 
 # --- About / doctor window ----------------------------------------------------------------

@@ -643,8 +643,38 @@ def on_drop(cmds: Any = None, **kwargs: Any) -> bool:
     if report.installed:
         lines.append("Installed into mayapy's user site: " + ", ".join(report.installed))
     lines += report.notes
-    _tell(cmds, "\n\n".join(lines))
+    models = kwargs.get("models_dir") or default_models_dir()
+    from .. import imagenet  # numpy and onnx are installed only by now
+
+    if cmds.about(batch=True) or imagenet.is_installed(models):
+        _tell(cmds, "\n\n".join(lines))
+        return True
+    lines.append(IMAGENET_OFFER)
+    answer = cmds.confirmDialog(
+        title="xception-maya", message="\n\n".join(lines), button=[DOWNLOAD, NOT_NOW]
+    )
+    if answer == DOWNLOAD:
+        _tell(cmds, _download_imagenet(models))
     return True
+
+
+DOWNLOAD = "Download ImageNet classes"
+NOT_NOW = "Not now"
+IMAGENET_OFFER = (
+    "The default head knows six kitchen classes. ImageNet's 1000 classes (a 92 MB download, "
+    "checked and converted here) make a better default for real scenes. Later: Xception > "
+    "Settings > Download ImageNet's 1000 classes."
+)
+
+
+def _download_imagenet(models: Path) -> str:
+    """The Settings window's download, from the installer: one line whatever happens."""
+    from .imagenet_download import download_imagenet
+
+    try:
+        return download_imagenet(models)
+    except Exception as exc:  # the installation itself succeeded: say why, never raise
+        return f"ImageNet classes not installed: {exc}"
 
 
 def _tell(cmds: Any, message: str) -> None:

@@ -10,15 +10,12 @@ background work (:mod:`.background`)."""
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
-from pathlib import Path
 
 import maya.api.OpenMaya as om
 from maya import cmds
 
 from .. import __version__
-from ..library import ENV_INDEX
 from . import background, classifiers, node, settings, shelf
 from .commands import COMMANDS as SETUP_COMMANDS
 from .tagging import TAGGING_COMMANDS
@@ -31,13 +28,6 @@ _scene_callbacks: list[int] = []
 warming: threading.Thread | None = None  # the session being created at load (tests wait on it)
 
 
-def library_index() -> Path | None:
-    """The library index the node reads features from: ``$XCEPTION_MAYA_INDEX`` (farm and
-    batch use), else none."""
-    value = os.environ.get(ENV_INDEX, "").strip()
-    return Path(value).expanduser() if value else None
-
-
 def interactive() -> bool:
     """An interactive Maya (not batch, mayapy or -prompt): the node evaluates in the
     background there. Main thread, at load: never asked in compute()."""
@@ -47,7 +37,7 @@ def interactive() -> bool:
 def initialize(mobject: om.MObject) -> None:
     global warming
     fn = om.MFnPlugin(mobject, VENDOR, __version__, "Any")
-    classifiers.configure(settings.user_heads_dir(), library=library_index())
+    classifiers.configure(settings.user_heads_dir(), library=settings.library_path())
     node.async_default = interactive()
     done: list[str] = []
     try:

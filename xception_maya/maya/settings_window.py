@@ -25,6 +25,7 @@ TOP_K_SLIDER = "xceptionMayaTopK"
 THRESHOLD_SLIDER = "xceptionMayaThreshold"
 LIBRARY_FIELD = "xceptionMayaLibraryIndex"
 SAVE_BUTTON = "xceptionMayaSave"
+IMAGENET_BUTTON = "xceptionMayaImagenet"
 
 
 def clamp_top_k(value: int) -> int:
@@ -97,6 +98,12 @@ def show() -> str:
             f"similar and the Library window use; empty: ${ENV_INDEX}, else none",
         )
     )  # fmt: skip
+    cmds.button(
+        IMAGENET_BUTTON, label="Download ImageNet's 1000 classes (92 MB)",
+        annotation="What `xception-maya setup --imagenet` does: download, check, convert; "
+        "the new default head. Esc stops; the next start resumes.",
+        command=functools.partial(_download_imagenet, window),
+    )  # fmt: skip
     cmds.rowLayout(numberOfColumns=2, adjustableColumn=1, columnAlign2=("right", "right"))
     cmds.button(
         SAVE_BUTTON, label="Save", width=90,
@@ -119,8 +126,18 @@ def _save(
             threshold=float(cmds.floatSliderGrp(threshold, query=True, value=True)),
             library=str(cmds.textFieldGrp(library, query=True, text=True) or "").strip(),
         ).save()
+        # The node reads the index named here from now on (main thread, as compute never asks).
+        classifiers.configure(settings.user_heads_dir(), library=settings.library_path())
         om.MGlobal.displayInfo("Xception: settings saved")
         close_window(window)
+
+
+def _download_imagenet(window: str, *_: object) -> None:
+    from .imagenet_download import download_imagenet
+
+    with reported("Download ImageNet classes"):
+        om.MGlobal.displayInfo(f"Xception: {download_imagenet()}")
+        close_window(window)  # its head list is out of date now
 
 
 def close_from_button(window: str, *_: object) -> None:
