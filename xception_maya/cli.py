@@ -1,4 +1,9 @@
-"""``xception-maya``: the command-line tool on the same core as the Maya plugin."""
+"""``xception-maya``: the command-line tool on the same core as the Maya plugin.
+
+Why one module of ~850 lines: every subcommand's options and its output (table, JSON,
+report, footer, exit code) are the CLI's contract and are read together; the library
+subcommands and ``import`` live in ``cli_library.py`` and ``cli_import.py``.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,10 @@
 """Images: files and raw pixels in, display sRGB out, then the network's input.
 
+Why one module of ~900 lines: decoding, colour conversion and preprocessing share one
+private decode path (the header check, the memory budget's slot, the reduced decode) that
+the 8-bit and float routes both run inside; split apart, each part would need the others'
+internals. The colour tables are the first candidate to move out.
+
 Every source ends up as an ``(H, W, 3)`` float32 array of display-referred sRGB values in
 ``[0, 1]``; :func:`preprocess` turns that into the ``(3, size, size)`` tensor Xception wants.
 

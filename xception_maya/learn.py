@@ -1,5 +1,8 @@
 """Learn new tags from a few examples: a linear softmax head on the backbone features.
 
+Why one module of ~530 lines: the model, its optimiser and the held-out estimate are one
+algorithm whose parts are only used together.
+
 The backbone stays frozen; only a single dense layer is trained, in numpy:
 
 - **Model:** multinomial logistic regression on standardised features. The standardisation

@@ -1,5 +1,9 @@
 """The drag-and-drop installer: what ``install.py`` (the repository root) runs inside Maya.
 
+Why one module of ~740 lines: it is the installer, run by dropping ``install.py`` on Maya;
+every function is one step of that one job, and it must import nothing beyond the standard
+library until the packages it installs are there.
+
 ``run_in_maya()`` makes this checkout a Maya module for the current user and leaves the
 plug-in loaded:
 
