@@ -724,8 +724,8 @@ def test_the_ae_template_places_or_hides_every_attribute_once(maya: Session) -> 
     handled = [*added, *suppressed, attribute]
     assert sorted(handled) == sorted(own)  # each exactly once
     assert added == [
-        "imageFile", "colorSpace", "frame", "pixelWidth", "pixelHeight",
-        "head", "device", "precision", "topK", "enable", "async", "confident", "confidence",
+        "imageFile", "colorSpace", "frame", "pixelWidth", "pixelHeight", "head", "model",
+        "device", "precision", "topK", "enable", "async", "confident", "confidence",
     ]  # fmt: skip
     assert {"pixels", "features", "classScores"} <= set(suppressed)
 

@@ -17,7 +17,7 @@ RESULTS_LAYOUT = "xceptionResults"
 # The inputs whose change refreshes the control (generation: a background result landed).
 WATCHED = (
     "imageFile", "colorSpace", "frame", "pixels", "pixelWidth", "pixelHeight",
-    "topK", "head", "device", "precision", "enable", "async", "generation",
+    "topK", "head", "model", "device", "precision", "enable", "async", "generation",
 )  # fmt: skip
 
 

@@ -34,7 +34,7 @@ class Outcome:
     """What one request gave: the features or the error, and the milliseconds it took."""
 
     key: Hashable
-    features: np.ndarray | None
+    features: np.ndarray | None  # or an imported model's outputs (classifiers.vector_of)
     error: str | None
     eval_ms: float
 

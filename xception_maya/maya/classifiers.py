@@ -11,6 +11,11 @@ compute() calls ``classifier_for`` on whatever thread the Evaluation Manager giv
 nothing here calls Maya: the folder of learned heads and the library index are handed in by
 ``configure``, which the plug-in calls on the main thread when it loads (and the settings when
 they change). The index is only read here (``indexed_features``); it is written by commands.
+
+A model named (``model``, see :func:`xception_maya.registry.resolve_model`) gives an
+imported model's classifier instead, kept by its name and file hash. What the node keeps per
+image (``vector_of``) is then the model's outputs (scores, then features), not Xception
+features, and ``predict`` reads them; the library index never serves an imported model.
 """
 
 from __future__ import annotations
@@ -20,22 +25,27 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from pathlib import Path
+from typing import Literal, overload
 
 import numpy as np
 
 from .. import images, registry
-from ..classifier import Classifier
-from ..errors import XceptionMayaError
+from ..classifier import Classifier, Prediction, Source
+from ..classifier import top_k as top_indices
+from ..errors import ModelError, XceptionMayaError
+from ..imported import ImportedClassifier, open_classifier
 from ..library import Library, Model
 from ..manifest import MANIFEST, Manifest, default_models_dir
 from . import feedback
 
 MAX_CLASSIFIERS = 8
 
-Key = tuple[str, str, str, str, int, int]
+Key = tuple[str | int, ...]
+AnyClassifier = Classifier | ImportedClassifier
+DEFAULT_SPECS = ("", "default")  # head specs an imported model accepts: it has its own labels
 
 _lock = threading.RLock()  # a command (main thread) and a compute (worker) may ask at once
-_classifiers: OrderedDict[Key, Classifier] = OrderedDict()
+_classifiers: OrderedDict[Key, AnyClassifier] = OrderedDict()
 _manifests: dict[Path, tuple[tuple[int, int], Manifest]] = {}
 _user_heads: Path | None = None
 _library: Path | None = None
@@ -62,30 +72,96 @@ def library() -> Path | None:
     return _library
 
 
-def classifier_for(head: str, device: str, precision: str = "fp32") -> Classifier:
+@overload
+def classifier_for(
+    head: str, device: str, precision: str = "fp32", model: Literal[""] = ""
+) -> Classifier: ...
+
+
+@overload
+def classifier_for(
+    head: str, device: str, precision: str = "fp32", model: str = ""
+) -> AnyClassifier: ...
+
+
+def classifier_for(
+    head: str, device: str, precision: str = "fp32", model: str = ""
+) -> AnyClassifier:
     """The shared classifier for a head spec (see :mod:`xception_maya.registry`) on a device
-    at a precision (:data:`xception_maya.precision.PRECISIONS`). Raises XceptionMayaError (an
-    unknown head, no models) like Classifier does."""
+    at a precision (:data:`xception_maya.precision.PRECISIONS`), or for an imported model
+    (``model``; "" or "default": Xception and the head). Raises XceptionMayaError (an
+    unknown head or model, a head or precision given with a model, no models) like
+    Classifier does."""
     models = default_models_dir()
     with _lock:
         manifest = _manifest(models)
-        path = registry.head_path(head or None, manifest, user_heads=_user_heads)
-        key = (str(models.resolve()), device, precision, *_file_key(path))
+        entry = registry.resolve_model(model or None, manifest)
+        if entry is not None:
+            if head.strip().lower() not in DEFAULT_SPECS:
+                raise ModelError(
+                    f"head {head!r} is for the default model; {model!r} has its own labels"
+                )
+            if precision not in ("fp32", "auto"):
+                raise ModelError(
+                    f"precision {precision} is for the default model; {model!r} runs fp32"
+                )
+            key: Key = (str(models.resolve()), device, "model", model, entry.sha256)
+        else:
+            path = registry.head_path(head or None, manifest, user_heads=_user_heads)
+            key = (str(models.resolve()), device, precision, *_file_key(path))
         found = _classifiers.get(key)
         if found is not None:
             _classifiers.move_to_end(key)
             return found
-        found = Classifier(
-            "none" if path is None else str(path),
-            device=device,
-            models_dir=models,
-            user_heads=_user_heads,
-            precision=precision,
-        )
+        if entry is not None:
+            found = open_classifier(model, None, device=device, models_dir=models)
+        else:
+            found = Classifier(
+                "none" if path is None else str(path),
+                device=device,
+                models_dir=models,
+                user_heads=_user_heads,
+                precision=precision,
+            )
         _classifiers[key] = found
         while len(_classifiers) > MAX_CLASSIFIERS:
             _classifiers.popitem(last=False)
         return found
+
+
+def vector_of(
+    clf: AnyClassifier, source: Source, color_space: str | None
+) -> np.ndarray | XceptionMayaError:
+    """What the node keeps per image (in the feature cache under ``clf.cache_key``): the
+    Xception features, or an imported model's outputs (scores, then any features)."""
+    if isinstance(clf, ImportedClassifier):
+        return clf.outputs([source], color_space)[0]
+    return clf.features([source], color_space)[0]
+
+
+def predict(clf: AnyClassifier, vector: np.ndarray, k: int, image: str) -> Prediction:
+    """The prediction of one ``vector_of`` result. An imported model cannot say unknown:
+    unknown False, confidence None (a head that cannot judge reads the same)."""
+    if isinstance(clf, Classifier):
+        return clf.predict(vector, k, image)
+    width = len(clf.labels)
+    scores = vector[:width]
+    idx = top_indices(scores, k)
+    return Prediction(
+        image,
+        [clf.labels[i] for i in idx],
+        [float(scores[i]) for i in idx],
+        idx,
+        scores,
+        vector[width:] if clf.has_features else None,
+    )
+
+
+def input_side(clf: AnyClassifier) -> int:
+    """The side to rasterize a texture at for this classifier: its input's longer side."""
+    if isinstance(clf, ImportedClassifier):
+        return max(clf.preprocessing.height, clf.preprocessing.width)
+    return clf.size
 
 
 def indexed_features(clf: Classifier, path: str, color_space: str | None) -> np.ndarray | None:
@@ -149,7 +225,7 @@ def warm_up(device: str, precision: str = "fp32") -> threading.Thread:
     return thread
 
 
-def cached() -> list[Classifier]:
+def cached() -> list[AnyClassifier]:
     """The classifiers kept now, least recently used first."""
     with _lock:
         return list(_classifiers.values())

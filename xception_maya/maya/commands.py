@@ -12,7 +12,7 @@ import numpy as np
 from maya import cmds
 
 from .. import images
-from .classifiers import classifier_for
+from .classifiers import classifier_for, input_side
 from .framework import (
     Args,
     CommandError,
@@ -30,6 +30,10 @@ FILE_NODE = "file"
 CAPTURE_MAX_SIDE = 512  # pixels kept from a viewport capture; the head resizes anyway
 
 HEAD = Flag("hd", "head", str, "head name or head file", "", shown="the manifest's default head")
+MODEL = Flag(
+    "mdl", "model", str, "a model imported with `xception-maya import`", "",
+    shown="Xception and the head",
+)  # fmt: skip
 TOP_K = Flag("tk", "topK", int, f"labels to keep, 1..{MAX_TOP_K}", 5)
 DEVICE = Flag("dv", "device", str, " or ".join(DEVICES), "auto")
 VIEWPORT = Flag("vp", "viewport", bool, "the active viewport, as a one-frame offscreen playblast")
@@ -56,16 +60,19 @@ class CreateCommand(UndoableCommand):
 Creates an xceptionClassifier for each file or texture node (default: the selection),
 connects it, selects the new classifiers and returns their names. A file node drives
 imageFile, colorSpace and frame; any other texture (checker, ramp, a network's last node)
-is rasterized to pixels with colorAtPoint."""
-    FLAGS = (HEAD, TOP_K, DEVICE)
+is rasterized to pixels with colorAtPoint. -model sets the classifiers' model attribute
+(an imported model, used instead of Xception and its head)."""
+    FLAGS = (HEAD, MODEL, TOP_K, DEVICE)
 
     def build(self, args: Args) -> list[str]:
         textures = args.objects()
         if not textures:
             raise CommandError("select file or texture nodes, or name them")
         head = args.get(HEAD)
+        model = args.get(MODEL).strip()
         top_k = check_top_k(args.get(TOP_K))
         device = check_device(args.get(DEVICE))
+        clf = classifier_for(head, device, model=model)  # an unknown head or model: one error
 
         created = []
         captures: list[tuple[str, str]] = []
@@ -89,11 +96,13 @@ is rasterized to pixels with colorAtPoint."""
                 captures.append((name, texture))
             if head:
                 self.modifier.newPlugValueString(plug(name, "head"), head)
+            if model:
+                self.modifier.newPlugValueString(plug(name, "model"), model)
             self.modifier.newPlugValueInt(plug(name, "topK"), top_k)
             self.modifier.newPlugValueInt(plug(name, "device"), DEVICES.index(device))
             created.append(name)
         for name, texture in captures:
-            size = classifier_for(head, device).size
+            size = input_side(clf)
             write_pixels(self.modifier, name, rasterize_texture(texture, size))
         self.selection_after = om.MSelectionList()
         for name in created:
@@ -125,8 +134,9 @@ Undo restores its previous pixels."""
             raise CommandError("give exactly one of -viewport or -texture NODE")
         if texture:
             head = plug(target, "head").asString()
+            model = plug(target, "model").asString().strip()
             device = DEVICES[plug(target, "device").asShort()]
-            size = args.get(SIZE, classifier_for(head, device).size)
+            size = args.get(SIZE, input_side(classifier_for(head, device, model=model)))
             pixels = rasterize_texture(texture, size)
         else:
             require_interactive("-viewport")

@@ -24,6 +24,11 @@ them. ``evalMs`` is the time the features took (network or index), not the evalu
 ``topLabel`` is "unknown" when the head says the image fits none of its classes;
 ``confident`` is False then, and ``confidence`` (0..1) says how well the image fits; a head
 that cannot say unknown (a head file from before it) gives 1.0 and always ``confident``.
+
+``model`` names a model imported with ``xception-maya import`` ("": Xception and ``head``):
+its labels and scores replace the head's, it never says unknown (``confidence`` 1.0), its
+``features`` are its features output (empty when it has none), and the library index is
+not used for it (the index holds Xception features).
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ from ..classifier import Classifier, Prediction
 from ..errors import XceptionMayaError
 from ..precision import PRECISIONS
 from . import background, feedback
-from .classifiers import classifier_for, indexed_features
+from .classifiers import AnyClassifier, classifier_for, indexed_features, predict, vector_of
 from .settings import DEVICES
 
 TYPE_NAME = "xceptionClassifier"
@@ -77,6 +82,7 @@ class XceptionClassifierNode(om.MPxNode):
     pixelHeight: om.MObject
     topK: om.MObject
     head: om.MObject
+    model: om.MObject
     device: om.MObject
     precision: om.MObject
     enable: om.MObject
@@ -131,6 +137,7 @@ class XceptionClassifierNode(om.MPxNode):
         cls.imageFile = string_in("imageFile", "if", filename=True)
         cls.colorSpace = string_in("colorSpace", "cs")
         cls.head = string_in("head", "hd")
+        cls.model = string_in("model", "mdl")
         cls.frame = numeric.create("frame", "fr", om.MFnNumericData.kDouble, 1.0)
         # A default value, so an unset input reads as an empty array, not as no data.
         cls.pixels = typed.create(
@@ -158,8 +165,8 @@ class XceptionClassifierNode(om.MPxNode):
         numeric.keyable = False
         cls.inputs = [
             cls.imageFile, cls.colorSpace, cls.frame, cls.pixels, cls.pixelWidth,
-            cls.pixelHeight, cls.topK, cls.head, cls.device, cls.precision, cls.enable,
-            cls.asyncMode, cls.generation,
+            cls.pixelHeight, cls.topK, cls.head, cls.model, cls.device, cls.precision,
+            cls.enable, cls.asyncMode, cls.generation,
         ]  # fmt: skip
 
         def output(attr: om.MObject, fn: om.MFnAttribute) -> om.MObject:
@@ -216,13 +223,14 @@ class XceptionClassifierNode(om.MPxNode):
         if not data.inputValue(self.enable).asBool():
             return Result(status="disabled")
         head = data.inputValue(self.head).asString().strip()
+        model = data.inputValue(self.model).asString().strip()
         device = DEVICES[data.inputValue(self.device).asShort()]
         precision = PRECISIONS[data.inputValue(self.precision).asShort()]
         top_k = data.inputValue(self.topK).asInt()
         in_background = data.inputValue(self.asyncMode).asBool()
         data.inputValue(self.generation)  # read, so a landed result is what this evaluates
         try:
-            clf = classifier_for(head, device, precision)
+            clf = classifier_for(head, device, precision, model)
             source = self._source(data)
             if source is None:
                 return Result(status="no image: set imageFile, or capture pixels")
@@ -234,7 +242,7 @@ class XceptionClassifierNode(om.MPxNode):
                 self._eval_ms = landed.eval_ms
                 if landed.features is None:
                     return Result(status=landed.error or "error: no features")
-                return _result(clf, clf.predict(landed.features, top_k, _name(source)))
+                return _result(clf, predict(clf, landed.features, top_k, _name(source)))
             found = clf.cache.get(key)
             if found is None and in_background:
                 if not self._slot.pending(key):  # asked again while it runs: do not rerun
@@ -251,7 +259,7 @@ class XceptionClassifierNode(om.MPxNode):
                 found = outcome
         except XceptionMayaError as exc:
             return Result(status=str(exc))
-        return _result(clf, clf.predict(found, top_k, _name(source)))
+        return _result(clf, predict(clf, found, top_k, _name(source)))
 
     def _landed(self, epoch: int) -> None:
         """Main thread (executeDeferred): a background result is ready. Dirty the outputs by
@@ -315,23 +323,24 @@ class XceptionClassifierNode(om.MPxNode):
 
 
 def features_of(
-    clf: Classifier, source: str | np.ndarray, color_space: str | None, key: Hashable
+    clf: AnyClassifier, source: str | np.ndarray, color_space: str | None, key: Hashable
 ) -> np.ndarray | XceptionMayaError:
-    """The features of one source, from the library index (a file in it as it is now) or
-    the network; kept in the feature cache either way. Any thread; never calls Maya."""
-    if isinstance(source, str):
+    """What one source gives (``classifiers.vector_of``), from the library index (a file in
+    it as it is now; Xception only) or the network; kept in the feature cache either way.
+    Any thread; never calls Maya."""
+    if isinstance(source, str) and isinstance(clf, Classifier):
         found = indexed_features(clf, source, color_space)
         if found is not None:
             clf.cache.put(key, found)
             return found
-    return clf.features([source], color_space)[0]
+    return vector_of(clf, source, color_space)
 
 
 def _name(source: str | np.ndarray) -> str:
     return "<pixels>" if isinstance(source, np.ndarray) else source
 
 
-def _result(clf: Classifier, p: Prediction) -> Result:
+def _result(clf: AnyClassifier, p: Prediction) -> Result:
     return Result(
         status="ok",
         labels=p.labels,

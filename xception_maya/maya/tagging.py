@@ -11,6 +11,9 @@ textures already in it take their features from it (no network run), new ones ar
 back after the run, and ``xceptionSimilar -library`` searches the whole library. Index writes
 happen here, in commands on the main thread, never in the node's compute(); undo leaves them
 (features of a file are a cache, not part of the scene).
+
+``xceptionTag -model NAME`` tags with a model imported with ``xception-maya import``; the
+library index is not used for it (it holds Xception features).
 """
 
 from __future__ import annotations
@@ -26,12 +29,13 @@ from maya import cmds, mel
 from .. import images, learn, similarity, texture_paths
 from ..classifier import Classifier, Prediction
 from ..errors import XceptionMayaError
+from ..imported import ImportedClassifier
 from ..library import Library, LibraryError, Model
 from ..names import validate_name
 from ..text import shown
 from . import classifiers, settings
-from .classifiers import classifier_for
-from .commands import check_top_k
+from .classifiers import AnyClassifier, classifier_for
+from .commands import MODEL, check_top_k
 from .framework import Args, CommandError, Flag, UndoableCommand, depend_node, node_type, plug
 
 TAGS = "xceptionTags"  # string array, best first
@@ -83,10 +87,13 @@ def file_textures(names: list[str] | None = None) -> list[Texture]:
     return found
 
 
-def tagged_with(clf: Classifier, texture: Texture) -> str:
-    """What a tag depends on: the file's content key, the head and the backbone."""
-    head = clf.head.name if clf.head else "none"
+def tagged_with(clf: AnyClassifier, texture: Texture) -> str:
+    """What a tag depends on: the file's content key, the head and the backbone, or the
+    imported model (its file's sha256) and its input."""
     key = images.content_key(texture.path) if texture.path else ""
+    if isinstance(clf, ImportedClassifier):
+        return f"{key}|model:{clf.name}|{clf.entry.sha256}|{clf.preprocessing.key}"
+    head = clf.head.name if clf.head else "none"
     return f"{key}|{head}|{clf.manifest.backbone.sha256[:16]}|{clf.size}|{clf.resize}"
 
 
@@ -207,13 +214,16 @@ xceptionTopScore, xceptionConfidence (under 0.5: unknown). A second run classifi
 textures whose file changed. With a library index (Settings), textures in it are not run
 through the network, and the others are added to it. Unreadable textures are listed at the
 end. Esc cancels (tags written so far are kept, and undone with the command). With -sets a
-texture leaves its old tag set. Returns the tagged file nodes."""
-    FLAGS = (SELECTION, TAG_HEAD, TAG_TOP_K, THRESHOLD, SETS, FORCE)
+texture leaves its old tag set. -model NAME tags with an imported model instead of
+Xception and the head (the library index is not used then). Returns the tagged file nodes."""
+    FLAGS = (SELECTION, TAG_HEAD, MODEL, TAG_TOP_K, THRESHOLD, SETS, FORCE)
     SELECTION_DEFAULT = False
 
     def build(self, args: Args) -> list[str]:
         prefs = settings.load()
-        head = args.get(TAG_HEAD, prefs.head)
+        model = args.get(MODEL).strip()
+        # With a model the Settings' head does not apply; a -head given with one is refused.
+        head = args.get(TAG_HEAD, "" if model else prefs.head)
         top_k = check_top_k(args.get(TAG_TOP_K, prefs.top_k))
         threshold = args.get(THRESHOLD, prefs.threshold)
         named = args.named() or (args.objects() if args.get(SELECTION) else None)
@@ -221,8 +231,8 @@ texture leaves its old tag set. Returns the tagged file nodes."""
         if not textures:
             where = "selected" if named is not None else "in the scene"
             raise CommandError(f"no file textures {where}")
-        clf = classifier_for(head, prefs.device)
-        library = library_or_warn(self.NAME)
+        clf = classifier_for(head, prefs.device, model=model)
+        library = library_or_warn(self.NAME) if isinstance(clf, Classifier) else None
         try:
             outcome = self.tag(clf, textures, top_k, threshold, args.get(FORCE), library)
         finally:
@@ -235,7 +245,7 @@ texture leaves its old tag set. Returns the tagged file nodes."""
 
     def tag(
         self,
-        clf: Classifier,
+        clf: AnyClassifier,
         textures: list[Texture],
         top_k: int,
         threshold: float,
@@ -282,27 +292,31 @@ texture leaves its old tag set. Returns the tagged file nodes."""
                     break
         finally:
             progress.end()
-            if library is not None and new:
+            if library is not None and new and isinstance(clf, Classifier):
                 write_back(library, self.NAME, new, clf)
         return outcome
 
     @staticmethod
     def predict(
-        clf: Classifier,
+        clf: AnyClassifier,
         textures: list[Texture],
         top_k: int,
         library: Library | None,
         new: list[tuple[Path, Model, np.ndarray]],
     ) -> list[Prediction]:
         """Each texture's prediction: from its features in the library when they are there,
-        else from the network (those features are added to ``new``)."""
+        else from the network (those features are added to ``new``). An imported model
+        never uses the library."""
         out: list[Prediction | None] = [None] * len(textures)
-        models = [library_model(clf, t) if library else None for t in textures]
+        xception = clf if isinstance(clf, Classifier) else None
+        models = [library_model(xception, t) if library and xception else None for t in textures]
         for i, (texture, model) in enumerate(zip(textures, models, strict=True)):
-            if library is not None and model is not None and texture.path is not None:
+            if xception is None or library is None:
+                break
+            if model is not None and texture.path is not None:
                 stored = library.features_for(texture.path, model)
                 if stored is not None:
-                    out[i] = clf.predict(stored, top_k, image=str(texture.path))
+                    out[i] = xception.predict(stored, top_k, image=str(texture.path))
         rest = [i for i, p in enumerate(out) if p is None]
         paths = [textures[i].path for i in rest]
         spaces = [textures[i].color_space for i in rest]
