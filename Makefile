@@ -52,4 +52,4 @@ bench: $(VENV)/.test-installed models int8
 	KERAS_BACKEND=torch $(BIN)/python benchmarks/bench_engine.py
 
 clean:
-	rm -rf build $(VENV) models/*.onnx models/heads models/manifest.json models/samples
+	rm -rf build $(VENV) models/*.onnx models/heads models/imported models/manifest.json models/samples models/.lock
