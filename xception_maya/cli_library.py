@@ -10,9 +10,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import XceptionMayaError
+from .text import shown
 
 if TYPE_CHECKING:
+    import numpy as np
+
+    from .cache import FeatureCache
+    from .imported import ImportedClassifier
     from .library import Library, Model
+    from .library.scan import IndexReport
     from .manifest import Manifest
 
 INDEX_CACHE_BYTES = 32 * 1024**2  # the index is the cache; keep only what a batch needs
@@ -33,6 +39,11 @@ def add_parsers(sub: Any) -> None:
         "--head",
         help="the head whose top labels are stored, and whose input size the features use "
         "(default: the manifest's default head; 'none': features only, 299 bilinear)",
+    )
+    p.add_argument(
+        "--model",
+        help="a model added with `import`, by name: its top labels are stored as the tags of "
+        "head model:NAME, its features (if it has a features output) apart from Xception's",
     )
     p.add_argument(
         "--retag",
@@ -65,12 +76,52 @@ def add_parsers(sub: Any) -> None:
         help="--tag/--text: only this head's labels (default: every head's); --similar: the "
         "head whose input size the features use (default: the manifest's default head)",
     )
+    p.add_argument(
+        "--model",
+        help="a model added with `import`: --similar searches its features; --tag/--text "
+        "its labels (head model:NAME)",
+    )
     p.add_argument("--min-score", type=float, default=0.0, help="--tag/--text: lowest score")
     p.add_argument("--exact", action="store_true", help="never use the approximate index")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--report", type=Path, help="also write an HTML report with thumbnails")
     p.add_argument("--device", default="auto", help="for an IMAGE not in the index")
     p.add_argument("--models", type=Path, help="models folder (default: the module's models/)")
+
+
+def _imported(
+    args: argparse.Namespace, cache: FeatureCache | None = None
+) -> ImportedClassifier | None:
+    """The imported model ``--model`` names, or None for Xception (no --model, or default)."""
+    if args.model is None:
+        return None
+    from .imported import ImportedClassifier, open_classifier
+    from .manifest import Manifest
+    from .registry import resolve_model
+
+    manifest = Manifest.load(args.models)
+    if resolve_model(args.model, manifest) is None:
+        return None
+    classifier = open_classifier(
+        args.model,
+        args.head,
+        device=args.device,
+        models_dir=manifest.root,
+        batch_size=getattr(args, "batch_size", 8),
+        cache=cache,
+    )
+    assert isinstance(classifier, ImportedClassifier)
+    return classifier
+
+
+def _is_imported(args: argparse.Namespace) -> bool:
+    """Whether ``--model`` names an imported model (an unknown name: one clear error)."""
+    from .manifest import Manifest
+    from .registry import resolve_model
+
+    return (
+        args.model is not None and resolve_model(args.model, Manifest.load(args.models)) is not None
+    )
 
 
 def _open(args: argparse.Namespace, create: bool) -> Library:
@@ -91,8 +142,13 @@ def _model_for(manifest: Manifest, head_spec: str | None) -> tuple[Model, str]:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from .cli import ProgressBar, print_errors
+    from .cli import ProgressBar
 
+    if args.retag and _is_imported(args):
+        raise XceptionMayaError(
+            f"index --retag tags again from stored features with a head; model {args.model!r} "
+            f"has its own labels: run `xception-maya index DIR --model {args.model}` instead"
+        )
     if args.retag:
         return _retag(args)
     if not args.folders:
@@ -101,6 +157,12 @@ def cmd_index(args: argparse.Namespace) -> int:
     from .classifier import Classifier
     from .library import Model
     from .library.scan import Extractor, index_folders, local_extractor
+
+    if args.model is not None and args.ray is not None:
+        raise XceptionMayaError("index --ray runs the default model; give no --model with it")
+    imported = _imported(args, FeatureCache(INDEX_CACHE_BYTES))
+    if imported is not None:
+        return _index_imported(args, imported)
 
     classifier = Classifier(
         args.head,
@@ -135,9 +197,38 @@ def cmd_index(args: argparse.Namespace) -> int:
             progress=ProgressBar("indexing"),
         )
         db_path = library.path
+    return _summary(args, report, db_path, where, None)
+
+
+def _index_imported(args: argparse.Namespace, classifier: ImportedClassifier) -> int:
+    from .cli import ProgressBar
+    from .library.models import for_imported
+    from .library.scan import index_folders, outputs_extractor
+
+    model, labels = for_imported(classifier)
+    with _open(args, create=True) as library:
+        report = index_folders(
+            library,
+            args.folders,
+            model,
+            outputs_extractor(classifier),
+            labels=labels,
+            progress=ProgressBar("indexing"),
+        )
+        db_path = library.path
+    return _summary(args, report, db_path, "this machine", labels.name)
+
+
+def _summary(
+    args: argparse.Namespace, report: IndexReport, db_path: Path, where: str, head: str | None
+) -> int:
+    """The run's summary; ``head``: where an imported model's tags went."""
+    from .cli import print_errors
+
     summary = dataclasses.asdict(report)
+    named = {} if head is None else {"head": head}
     if args.json:
-        print(json.dumps({"db": str(db_path), **summary}, indent=1))
+        print(json.dumps({"db": str(db_path), **named, **summary}, indent=1))
     else:
         print(
             f"{report.found} images under {', '.join(map(str, args.folders))}: "
@@ -148,6 +239,8 @@ def cmd_index(args: argparse.Namespace) -> int:
         )
         if report.approximate_index:
             print(report.approximate_index)
+        if head is not None:
+            print(f"tags: search --tag LABEL --head {shown(head)}")
         print(f"index: {db_path}")
     print_errors(report.failed, report.found)
     return 1 if report.failed else 0
@@ -173,7 +266,27 @@ def _retag(args: argparse.Namespace) -> int:
     return 0
 
 
+def _labels_head(args: argparse.Namespace) -> str | None:
+    """--tag/--text: the head to search, ``model:NAME`` for an imported model's labels."""
+    head: str | None = args.head
+    if args.model in (None, "", "default"):
+        return head
+    from .library.models import head_name
+    from .manifest import Manifest
+    from .registry import resolve_model
+
+    if head is not None:
+        raise XceptionMayaError(
+            f"give --model or --head, not both: model {args.model!r}'s labels are head "
+            f"model:{args.model}"
+        )
+    resolve_model(args.model, Manifest.load(args.models))  # an unknown name: one clear line
+    return head_name(args.model)
+
+
 def cmd_search(args: argparse.Namespace) -> int:
+    if args.similar is None:
+        args.head = _labels_head(args)
     with _open(args, create=False) as library:
         if args.similar is not None:
             records = _similar(args, library)
@@ -211,6 +324,9 @@ def _similar(args: argparse.Namespace, library: Library) -> list[dict[str, Any]]
         raise XceptionMayaError(f"image not found: {args.similar}")
     if args.k < 1:
         raise XceptionMayaError(f"-k must be 1 or more, not {args.k}")
+    imported = _imported(args)
+    if imported is not None:
+        return _similar_imported(args, library, imported)
     manifest = Manifest.load(args.models)
     model, head_name = _model_for(manifest, args.head)
     if library.model_id(model) is None:
@@ -233,10 +349,43 @@ def _similar(args: argparse.Namespace, library: Library) -> list[dict[str, Any]]
         if isinstance(result, XceptionMayaError):
             raise result
         vector = result
+    return _matches(args, library, vector, model)
+
+
+def _matches(
+    args: argparse.Namespace, library: Library, vector: np.ndarray, model: Model
+) -> list[dict[str, Any]]:
     matches = library.similar(
         vector, args.k, model, exclude=[args.similar], approximate=False if args.exact else None
     )
     return [{"image": m.path, "similarity": round(m.similarity, 6)} for m in matches]
+
+
+def _similar_imported(
+    args: argparse.Namespace, library: Library, classifier: ImportedClassifier
+) -> list[dict[str, Any]]:
+    """--similar --model NAME: over that model's own stored features."""
+    from .library.models import for_imported
+
+    name = shown(classifier.name)
+    if not classifier.has_features:
+        raise XceptionMayaError(
+            f"model {name!r} has no features output, so nothing to compare; import it again "
+            "with --features OUTPUT, then index with --model"
+        )
+    model, _ = for_imported(classifier)
+    if library.model_id(model) is None:
+        raise XceptionMayaError(
+            f"the index {library.path} has no features of model {name!r}; run "
+            f"`xception-maya index DIR --model {name}` first"
+        )
+    vector = library.features_for(args.similar, model)
+    if vector is None:  # not indexed (or changed since): run the model now
+        result = classifier.features([args.similar])[0]
+        if isinstance(result, XceptionMayaError):
+            raise result
+        vector = result
+    return _matches(args, library, vector, model)
 
 
 def _print_table(records: list[dict[str, Any]]) -> None:

@@ -18,6 +18,9 @@ The Python API (the Maya layer's)::
         library.by_text("sports car")                                # label names and synonyms
         library.retag(head, Model(sha, head.input_size, head.resize)) # no backbone run
 
+An imported ONNX model indexes through :mod:`.models` (``for_imported``: its features' key, of
+its own width, and its own labels as the tags of head ``model:NAME``).
+
 Errors are :class:`LibraryError` (an :class:`~xception_maya.errors.XceptionMayaError`): a file
 that is not an index, a damaged one, or one written by a newer version.
 """

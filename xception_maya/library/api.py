@@ -15,7 +15,7 @@ import numpy as np
 
 from ..heads import Head
 from .search import Searcher
-from .store import LibraryError, Model, Store, content_hash, from_blobs, to_blob
+from .store import FEATURE_DIM, LibraryError, Model, Store, content_hash, from_blobs, to_blob
 from .text import matching_labels
 
 ENV_INDEX = "XCEPTION_MAYA_INDEX"
@@ -135,7 +135,7 @@ class Library:
             "m.color_space = ?",
             (key, info.st_size, info.st_mtime_ns, *_model_key(model)),
         ).fetchone()
-        return None if row is None else from_blobs([row[0]])[0]
+        return None if row is None else from_blobs([row[0]], model.dim)[0]
 
     def all_features(self, model: Model) -> tuple[list[int], np.ndarray]:
         """Every stored (content id, features) row of a model, in content id order."""
@@ -144,7 +144,7 @@ class Library:
             "SELECT content_id, vector FROM features WHERE model_id = ? ORDER BY content_id",
             (mid,),
         ).fetchall()
-        return [r[0] for r in rows], from_blobs(r[1] for r in rows)
+        return [r[0] for r in rows], from_blobs((r[1] for r in rows), model.dim)
 
     def paths_of(self, content_ids: Iterable[int]) -> dict[int, list[str]]:
         ids = list(content_ids)
@@ -263,15 +263,19 @@ class Library:
     def head_id(self, head: Head, model_id: int) -> int:
         """The head's row, created, or reset (its tags dropped) when the head changed.
         Call inside a write."""
-        fingerprint = head_fingerprint(head)
+        return self.labeller_id(head.name, head_fingerprint(head), model_id)
+
+    def labeller_id(self, name: str, fingerprint: str, model_id: int) -> int:
+        """The row of what labels (a head, or an imported model's own labels) by name, as
+        :meth:`head_id`. Call inside a write."""
         db = self.store.db
         row = db.execute(
-            "SELECT id, fingerprint, model_id FROM heads WHERE name = ?", (head.name,)
+            "SELECT id, fingerprint, model_id FROM heads WHERE name = ?", (name,)
         ).fetchone()
         if row is None:
             cur = db.execute(
                 "INSERT INTO heads (name, fingerprint, model_id) VALUES (?, ?, ?)",
-                (head.name, fingerprint, model_id),
+                (name, fingerprint, model_id),
             )
             return int(cur.lastrowid or 0)
         if (row[1], row[2]) != (fingerprint, model_id):
@@ -312,7 +316,7 @@ class Library:
             mid = self.store.model_id(model, create=True)
             assert mid is not None
             cid = self.content_id(digest)
-            self.put_features(cid, mid, features)
+            self.put_features(cid, mid, features, model.dim)
             if head is not None:
                 self.write_tags(self.head_id(head, mid), [cid], top_tags(head, features))
             self.put_file(key, info.st_size, info.st_mtime_ns, cid, None)
@@ -327,10 +331,12 @@ class Library:
         )
         return int(db.execute("SELECT id FROM contents WHERE hash = ?", (digest,)).fetchone()[0])
 
-    def put_features(self, content_id: int, model_id: int, features: np.ndarray) -> None:
+    def put_features(
+        self, content_id: int, model_id: int, features: np.ndarray, dim: int = FEATURE_DIM
+    ) -> None:
         self.store.db.execute(
             "INSERT OR REPLACE INTO features (content_id, model_id, vector) VALUES (?, ?, ?)",
-            (content_id, model_id, to_blob(features)),
+            (content_id, model_id, to_blob(features, dim)),
         )
 
     def put_file(
@@ -372,7 +378,8 @@ class Library:
             )
             while rows := cursor.fetchmany(_RETAG_CHUNK):
                 ids = [r[0] for r in rows]
-                self.write_tags(hid, ids, top_tags(head, from_blobs(r[1] for r in rows)))
+                vectors = from_blobs((r[1] for r in rows), model.dim)
+                self.write_tags(hid, ids, top_tags(head, vectors))
                 done += len(ids)
         return done
 

@@ -10,7 +10,8 @@ One pass, in this order:
 3. **Hash** new and changed files (blake2b of the bytes). A hash already in the index with
    features for this model is reused: a copied, moved or renamed file is not decoded.
 4. **Extract** the rest through an :data:`Extractor` (the local :class:`Classifier`, or the Ray
-   pipeline), each distinct content once. Results are committed every
+   pipeline; or an imported model's outputs, tagged by its own labels: :mod:`.models`), each
+   distinct content once. Results are committed every
    :data:`COMMIT_EVERY` images or :data:`COMMIT_SECONDS`, each batch one transaction, so a kill
    keeps every finished batch and the next run picks up the rest.
 
@@ -39,6 +40,8 @@ from .store import LibraryError, Model, content_hash, from_blobs
 if TYPE_CHECKING:
     from ..classifier import Classifier
     from ..heads import Head
+    from ..imported import ImportedClassifier
+    from .models import OwnLabels
 
 Result = np.ndarray | XceptionMayaError
 # paths -> (position in paths, features or the error), in any order, as they are ready.
@@ -73,11 +76,20 @@ class IndexReport:
 
 def local_extractor(classifier: Classifier) -> Extractor:
     """Features through ``Classifier.features``: its decoding, memory budget and batching."""
+    return _chunked(classifier.features)
 
+
+def outputs_extractor(classifier: ImportedClassifier) -> Extractor:
+    """An imported model's scores and features through ``ImportedClassifier.outputs``
+    (index them with ``labels=`` :class:`.models.OwnLabels`)."""
+    return _chunked(classifier.outputs)
+
+
+def _chunked(run: Callable[[Sequence[str]], list[Result]]) -> Extractor:
     def extract(paths: Sequence[str]) -> Iterator[tuple[int, Result]]:
         for start in range(0, len(paths), LOCAL_CHUNK):
             part = list(paths[start : start + LOCAL_CHUNK])
-            for i, result in enumerate(classifier.features(part)):
+            for i, result in enumerate(run(part)):
                 yield start + i, result
 
     return extract
@@ -157,10 +169,20 @@ def _hash(item: FileStat) -> _Hashed:
 class _Writer:
     """Collects finished files and commits them in batches."""
 
-    def __init__(self, library: Library, model_id: int, head: Head | None, head_id: int | None):
+    def __init__(
+        self,
+        library: Library,
+        model: Model,
+        model_id: int,
+        head: Head | None,
+        labels: OwnLabels | None,
+        head_id: int | None,
+    ):
         self.library = library
+        self.dim = model.dim
         self.model_id = model_id
         self.head = head
+        self.labels = labels
         self.head_id = head_id
         self.pending: list[tuple[list[_Hashed], Result | int]] = []
         self.count = 0
@@ -188,14 +210,24 @@ class _Writer:
                     cid = result
                 else:
                     cid = lib.content_id(first.digest, first.width, first.height)
-                    lib.put_features(cid, self.model_id, result)
-                    if self.head is not None and self.head_id is not None:
-                        lib.write_tags(self.head_id, [cid], top_tags(self.head, result))
+                    self._put(cid, result)
                 for f in files:
                     lib.put_file(f.stat.path, f.stat.size, f.stat.mtime_ns, cid, error)
         self.pending.clear()
         self.count = 0
         self.last = time.monotonic()
+
+    def _put(self, cid: int, result: np.ndarray) -> None:
+        lib = self.library
+        if self.labels is not None and self.head_id is not None:
+            features, tags = self.labels.split(result)
+            if features is not None:
+                lib.put_features(cid, self.model_id, features, self.dim)
+            lib.write_tags(self.head_id, [cid], [tags])
+            return
+        lib.put_features(cid, self.model_id, result, self.dim)
+        if self.head is not None and self.head_id is not None:
+            lib.write_tags(self.head_id, [cid], top_tags(self.head, result))
 
 
 def index_folders(
@@ -205,9 +237,15 @@ def index_folders(
     extract: Extractor,
     *,
     head: Head | None = None,
+    labels: OwnLabels | None = None,
     progress: Progress | None = None,
 ) -> IndexReport:
-    """Bring the index up to date with ``roots`` for ``model`` (and tags by ``head``)."""
+    """Bring the index up to date with ``roots`` for ``model`` (and tags by ``head``).
+
+    ``labels``: ``extract`` gives an imported model's outputs (:func:`outputs_extractor`),
+    stored as its features (when ``model.dim``) and its own top labels, not a head's."""
+    if head is not None and labels is not None:
+        raise LibraryError("index with a head or with a model's own labels, not both")
     start = time.perf_counter()
     report = IndexReport()
     folders = [Path(r).expanduser().resolve() for r in roots]
@@ -220,7 +258,10 @@ def index_folders(
     with store.write():
         mid = store.model_id(model, create=True)
         assert mid is not None
-        hid = library.head_id(head, mid) if head is not None else None
+        if labels is not None:
+            hid: int | None = library.labeller_id(labels.name, labels.fingerprint, mid)
+        else:
+            hid = library.head_id(head, mid) if head is not None else None
     known: dict[str, tuple[int, int, int | None, str | None]] = {}
     for folder in folders:
         known.update(_under(library, folder))
@@ -232,6 +273,10 @@ def index_folders(
         if hid is not None
         else set()
     )
+    # Done: features for this model; a model's own labels come with its features, or alone.
+    complete = with_features
+    if labels is not None:
+        complete = tagged & with_features if model.dim else tagged
 
     todo: list[FileStat] = []
     untagged: set[int] = set()
@@ -242,8 +287,8 @@ def index_folders(
                 report.unchanged += 1
                 continue
             cid = row[2]
-            if cid is not None and cid in with_features:
-                if hid is not None and cid not in tagged:
+            if cid is not None and cid in complete:
+                if head is not None and cid not in tagged:
                     untagged.add(cid)
                 report.unchanged += 1
                 continue
@@ -261,7 +306,7 @@ def index_folders(
     total = len(todo)
     if progress:
         progress(0, total)
-    writer = _Writer(library, mid, head, hid)
+    writer = _Writer(library, model, mid, head, labels, hid)
     done = 0
     try:
         groups: dict[str, list[_Hashed]] = {}
@@ -276,16 +321,21 @@ def index_folders(
                 groups.setdefault(hashed.digest, []).append(hashed)
         need: list[list[_Hashed]] = []
         for digest, files in groups.items():
-            row = store.db.execute(
-                "SELECT c.id FROM contents AS c JOIN features AS f ON f.content_id = c.id "
-                "WHERE c.hash = ? AND f.model_id = ?",
-                (digest, mid),
-            ).fetchone()
+            if labels is None:
+                row = store.db.execute(
+                    "SELECT c.id FROM contents AS c JOIN features AS f ON f.content_id = c.id "
+                    "WHERE c.hash = ? AND f.model_id = ?",
+                    (digest, mid),
+                ).fetchone()
+            else:
+                sql = "SELECT id FROM contents WHERE hash = ?"
+                row = store.db.execute(sql, (digest,)).fetchone()
+                row = row if row is not None and row[0] in complete else None
             if row is None:
                 need.append(files)
                 continue
             cid = int(row[0])
-            if hid is not None and cid not in tagged:
+            if head is not None and hid is not None and cid not in tagged:
                 report.retagged += _tag_stored(library, [cid], mid, head, hid)
                 tagged.add(cid)
             writer.add(files, cid)
@@ -328,10 +378,9 @@ def _tag_stored(
             f"({marks})",
             [model_id, *part],
         ).fetchall()
+        vectors = from_blobs((r[1] for r in rows), library.store.model_dim(model_id))
         with library.store.write():
-            library.write_tags(
-                head_id, [r[0] for r in rows], top_tags(head, from_blobs(r[1] for r in rows))
-            )
+            library.write_tags(head_id, [r[0] for r in rows], top_tags(head, vectors))
     return len(content_ids)
 
 

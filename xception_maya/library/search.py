@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from . import ann
-from .store import FEATURE_DIM, Store, from_blobs
+from .store import Store, from_blobs
 
 # Exact search of one query is a pass over the whole matrix: 20-24 ms at 10k and 56-138 ms
 # at 100k float32 rows on the 2-core build machine, shared (benchmarks/bench_index.py);
@@ -37,8 +37,9 @@ class Searcher:
         self.store = store
         self.model_id = model_id
         self.approximate = approximate
+        self.dim = store.model_dim(model_id)
         self.ids = np.empty(0, np.int64)
-        self.unit = np.empty((0, FEATURE_DIM), np.float32)
+        self.unit = np.empty((0, self.dim), np.float32)
         self.ann: ann.AnnIndex | None = None
         self.max_seq = 0
         self._version: int | None = None
@@ -84,12 +85,12 @@ class Searcher:
             path = ann.side_path(self.store.path, self.model_id)
             self.ann = ann.AnnIndex.load(path, library_id, self.model_id)
             if self.ann is None:
-                self.ann = ann.AnnIndex.new(FEATURE_DIM)
+                self.ann = ann.AnnIndex.new(self.dim)
             self.max_seq = self.ann.max_seq  # only the rows written since the file are read
             self._update(count)
             return
         self.ids = np.empty(count, np.int64)
-        self.unit = np.empty((count, FEATURE_DIM), np.float32)
+        self.unit = np.empty((count, self.dim), np.float32)
         filled = 0
         for ids, vectors, seq in self._rows_after(0):
             n = min(len(ids), count - filled)  # rows committed since the count are left out
@@ -143,7 +144,7 @@ class Searcher:
         while rows := cursor.fetchmany(_CHUNK):
             ids = np.array([r[0] for r in rows], np.int64)
             seqs = np.array([r[2] for r in rows], np.int64)
-            yield ids, from_blobs(r[1] for r in rows), seqs
+            yield ids, from_blobs((r[1] for r in rows), self.dim), seqs
 
     def nearest(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         """The ``k`` nearest contents to ``vector`` as (content id, cosine), best first;

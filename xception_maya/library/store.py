@@ -11,8 +11,9 @@ Tables (schema version :data:`SCHEMA_VERSION`):
   stopped it (then no content);
 - ``contents``: one row per distinct content hash (blake2b-128 of the bytes), width, height;
   files with equal bytes share one, so a copied or renamed file reuses its features;
-- ``models``: a backbone sha256 + preprocessing (input size, resize filter, colour space);
-  features of different models never mix;
+- ``models``: a backbone sha256 + preprocessing (input size, resize filter, colour space) and
+  the width of its features (``dim``, schema 2: 2048 for Xception, any for an imported model,
+  0 for one without features); features of different models never mix;
 - ``features``: one float16 vector per (content, model) (see :data:`FEATURE_DTYPE`);
 - ``heads`` and ``tags``: per head (by name, with a fingerprint of its weights), each content's
   top labels and scores.
@@ -38,7 +39,7 @@ from ..errors import XceptionMayaError
 
 # 'XMLI': marks the file as ours, so an unrelated SQLite database is never written to.
 APPLICATION_ID = 0x584D4C49
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # float16 halves the file and the memory of a loaded index; over the 18 sample photos its
 # cosine to float32 is at least 0.999999 and no top label changes (benchmarks/bench_index.py).
 FEATURE_DTYPE = np.dtype("<f2")
@@ -95,8 +96,11 @@ CREATE TABLE tags (
 CREATE INDEX tags_label ON tags (label, head_id, score);
 """
 
+# Version 2: imported models have features of their own width. Rows of version 1 are Xception's.
+_SCHEMA_V2 = f"ALTER TABLE models ADD COLUMN dim INTEGER NOT NULL DEFAULT {FEATURE_DIM}"
+
 # MIGRATIONS[v] takes a database at version v to v + 1. Version 0 is an empty file.
-MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1}
+MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1, 1: _SCHEMA_V2}
 
 
 class LibraryError(XceptionMayaError):
@@ -105,12 +109,14 @@ class LibraryError(XceptionMayaError):
 
 @dataclass(frozen=True)
 class Model:
-    """Which features: the backbone file's sha256 and the preprocessing that fed it."""
+    """Which features: the backbone file's sha256 and the preprocessing that fed it, and how
+    many values each has (0: a model that gives labels only)."""
 
     backbone_sha256: str
     size: int
     resize: str
     color_space: str = ""  # "" = what the file says (sRGB integers, linear floats)
+    dim: int = FEATURE_DIM
 
 
 def content_hash(path: str | os.PathLike[str]) -> str:
@@ -122,17 +128,17 @@ def content_hash(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
-def to_blob(vector: np.ndarray) -> bytes:
+def to_blob(vector: np.ndarray, dim: int = FEATURE_DIM) -> bytes:
     v = np.asarray(vector, dtype=np.float32).reshape(-1)
-    if v.shape != (FEATURE_DIM,):
-        raise LibraryError(f"features must have {FEATURE_DIM} values, got {v.size}")
+    if v.shape != (dim,) or dim < 1:
+        raise LibraryError(f"features must have {dim} values, got {v.size}")
     return v.astype(FEATURE_DTYPE).tobytes()
 
 
-def from_blobs(blobs: Iterable[bytes]) -> np.ndarray:
-    """(N, 2048) float32 from stored vectors."""
+def from_blobs(blobs: Iterable[bytes], dim: int = FEATURE_DIM) -> np.ndarray:
+    """(N, dim) float32 from stored vectors."""
     joined = b"".join(blobs)
-    return np.frombuffer(joined, dtype=FEATURE_DTYPE).reshape(-1, FEATURE_DIM).astype(np.float32)
+    return np.frombuffer(joined, dtype=FEATURE_DTYPE).reshape(-1, dim).astype(np.float32)
 
 
 class Store:
@@ -254,18 +260,30 @@ class Store:
     def model_id(self, model: Model, *, create: bool = False) -> int | None:
         key = (model.backbone_sha256, model.size, model.resize, model.color_space)
         sql = (
-            "SELECT id FROM models WHERE backbone_sha256 = ? AND size = ? AND resize = ? "
+            "SELECT id, dim FROM models WHERE backbone_sha256 = ? AND size = ? AND resize = ? "
             "AND color_space = ?"
         )
         row = self.db.execute(sql, key).fetchone()
         if row is not None:
+            if int(row[1]) != model.dim:  # the same file and input always give one width
+                raise LibraryError(
+                    f"the library index {self.path} holds {row[1]} values per image for this "
+                    f"model, not {model.dim}; move the index away to rebuild it"
+                )
             return int(row[0])
         if not create:
             return None
         cur = self.db.execute(
-            "INSERT INTO models (backbone_sha256, size, resize, color_space) VALUES (?,?,?,?)", key
+            "INSERT INTO models (backbone_sha256, size, resize, color_space, dim) "
+            "VALUES (?,?,?,?,?)",
+            (*key, model.dim),
         )
         return int(cur.lastrowid or 0)
+
+    def model_dim(self, model_id: int) -> int:
+        """How many values each feature vector of the model has."""
+        row = self.db.execute("SELECT dim FROM models WHERE id = ?", (model_id,)).fetchone()
+        return FEATURE_DIM if row is None else int(row[0])
 
     def data_version(self) -> int:
         """Changes whenever another connection commits (cheap: no file read)."""
