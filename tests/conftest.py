@@ -16,6 +16,20 @@ from xception_maya.manifest import default_models_dir
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _forget_engines_of_temporary_models() -> Iterator[None]:
+    """Each onnxruntime session holds its model in memory (about 200 MB for the backbone).
+    Engines live for the process, so those made for a test's own copy of the models folder
+    are dropped after the test; the shared models folder's stay (creating them is slow)."""
+    yield
+    from xception_maya import engine
+
+    shared = str(default_models_dir().resolve())
+    with engine._engines_lock:
+        for key in [k for k in engine._engines if not k[0].startswith(shared)]:
+            del engine._engines[key]
+
+
 @pytest.fixture(scope="session")
 def models_dir() -> Path:
     """The default models folder, built if needed (make test builds it first)."""
