@@ -80,7 +80,8 @@ def top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
     order = np.lexsort((cols, -scores[rows, cols], rows))
     rows, cols = rows[order], cols[order]
     first = np.searchsorted(rows, np.arange(n))
-    return cols[first[:, None] + np.arange(k)]
+    picked: np.ndarray = cols[first[:, None] + np.arange(k)]
+    return picked
 
 
 @dataclass(frozen=True)
