@@ -311,3 +311,24 @@ def test_top_k_rows_equals_a_stable_argsort_ties_included() -> None:
         scores = rng.integers(0, 4, (n, classes)).astype(np.float32)  # many ties
         want = np.argsort(-scores, axis=1, kind="stable")[:, :k]
         np.testing.assert_array_equal(top_k_rows(scores, k), want)
+
+
+def test_images_no_class_fits_are_tagged_unknown(
+    samples: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from PIL import Image
+
+    skimage_data = pytest.importorskip("skimage.data")
+    folder = tmp_path / "lib"
+    copy_samples(samples, folder, 3)
+    Image.fromarray(skimage_data.brick()).convert("RGB").save(folder / "brick.png")
+    db = tmp_path / "lib.db"
+    assert cli.main(["index", str(folder), "--db", str(db), "--head", "kitchenware"]) == 0
+    capsys.readouterr()
+    assert cli.main(["search", "--db", str(db), "--tag", "unknown", "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert [Path(r["image"]).name for r in found] == ["brick.png"]
+    assert 0.5 < found[0]["score"] <= 1.0, "how surely it is unknown"
+    assert cli.main(["search", "--db", str(db), "--tag", "cup", "--json"]) == 0
+    cups = {Path(r["image"]).name for r in json.loads(capsys.readouterr().out)}
+    assert samples[0].name in cups, "a known photo keeps its label"

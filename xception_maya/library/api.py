@@ -14,6 +14,7 @@ from types import TracebackType
 import numpy as np
 
 from ..heads import Head
+from ..unknown import UNKNOWN_LABEL, is_known
 from .search import Searcher
 from .store import FEATURE_DIM, LibraryError, Model, Store, content_hash, from_blobs, to_blob
 from .text import matching_labels
@@ -63,10 +64,18 @@ def top_tags(head: Head, features: np.ndarray, k: int = TAGS_PER_HEAD) -> list[T
     scores = head.scores(features)
     top = top_k_rows(scores, min(k, scores.shape[1]))
     picked = np.take_along_axis(scores, top, axis=1)
-    return [
+    found = [
         [(head.labels[i], float(s)) for i, s in zip(row, vals, strict=True)]
         for row, vals in zip(top.tolist(), picked.tolist(), strict=True)
     ]
+    # An image the head says fits none of its classes is also tagged "unknown", first, with
+    # how surely it is unknown (1 - confidence): `search --tag unknown` finds it.
+    confidence = head.confidence(features)
+    if confidence is not None:
+        for tags, sure in zip(found, confidence.tolist(), strict=True):
+            if not is_known(sure):
+                tags.insert(0, (UNKNOWN_LABEL, 1.0 - sure))
+    return found
 
 
 def top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
