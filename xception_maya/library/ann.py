@@ -25,11 +25,19 @@ from ..fsio import write_atomic_with
 
 FORMAT = "xception-maya-ann"
 VERSION = 1
-# Graph degree and search breadth: at 1024, recall@10 0.988 at 100k synthetic vectors in 10 ms
-# warm (at 384: 0.888 in 3 ms), within the 20 ms goal.
+# Graph degree and search breadth. Measured on synthetic clustered vectors (bench_index.py),
+# 2 cores: at 100k, breadth 1024 gives recall@10 0.988 in 10 ms warm (384: 0.888 in 3 ms); at
+# 1M the same breadth gives only 0.474 (12 ms), 8192 gives 0.906 (69 ms), 12288 gives 0.968
+# (100 ms). So the breadth grows with the index: n / 80, within [1024, 16384].
 CONNECTIVITY = 16
 EXPANSION_ADD = 128
 EXPANSION_SEARCH = 1024
+MAX_EXPANSION_SEARCH = 16384
+
+
+def search_breadth(count: int) -> int:
+    """How many candidates a query visits in an index of ``count`` vectors."""
+    return max(EXPANSION_SEARCH, min(MAX_EXPANSION_SEARCH, count // 80))
 
 
 def available() -> bool:
@@ -85,6 +93,7 @@ class AnnIndex:
         """(content ids, cosine similarities), best first."""
         if len(self.index) == 0 or k <= 0:
             return np.empty(0, np.int64), np.empty(0, np.float32)
+        self.index.expansion_search = search_breadth(len(self.index))
         found = self.index.search(vector.astype(np.float32), min(k, len(self.index)))
         keys = np.asarray(found.keys, dtype=np.int64)
         return keys, (1.0 - np.asarray(found.distances, dtype=np.float32))
