@@ -27,6 +27,7 @@ from . import cpu as cpu_info
 from . import gpu
 from . import precision as prec
 from .errors import DeviceError, ModelError
+from .limits import MIN_INPUT_SIZE
 from .manifest import Manifest, sha256_of
 
 # Best first. TensorRT and CUDA come from onnxruntime-gpu, DirectML from onnxruntime-directml,
@@ -244,8 +245,10 @@ class Engine:
     def features(self, images: np.ndarray) -> np.ndarray:
         """(N, 3, H, W) float32 in [-1, 1] -> (N, 2048) float32."""
         images = np.ascontiguousarray(images, dtype=np.float32)
-        if images.ndim != 4 or images.shape[1] != 3 or min(images.shape[2:]) < 71:
-            raise ModelError(f"the backbone takes (N, 3, H, W) with H, W >= 71; got {images.shape}")
+        if images.ndim != 4 or images.shape[1] != 3 or min(images.shape[2:]) < MIN_INPUT_SIZE:
+            raise ModelError(
+                f"the backbone takes (N, 3, H, W) with H, W >= {MIN_INPUT_SIZE}; got {images.shape}"
+            )
         out = self.session.run(["features"], {"images": images})[0]
         self.runs += 1
         return np.asarray(out, dtype=np.float32)
