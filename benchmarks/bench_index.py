@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from xception_maya import cpu as cpu_info
 from xception_maya.cache import FeatureCache
 from xception_maya.classifier import Classifier
 from xception_maya.engine import get_engine
@@ -54,18 +55,7 @@ PAIRS = "SELECT f.path, x.vector FROM files AS f JOIN features AS x USING (conte
 
 
 def cpu() -> str:
-    model, flags = "unknown CPU", set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name":
-                model = value.strip()
-            elif key.strip() == "flags":
-                flags = set(value.split())
-    except OSError:
-        pass
-    have = " ".join(f"{f}={'yes' if f in flags else 'no'}" for f in FLAGS)
-    return f"{model}, {os.cpu_count()} cores; {have}"
+    return cpu_info.benchmark_line().removeprefix("CPU: ")
 
 
 def table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:

@@ -14,7 +14,6 @@ import argparse
 import contextlib
 import json
 import os
-import platform
 import struct
 import subprocess
 import sys
@@ -212,18 +211,10 @@ def run_case(name: str, files: dict[str, Path], photo: Path, cap_mib: int = 8192
 
 
 def cpu_line() -> str:
-    model, flags = platform.processor() or "unknown CPU", set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name":
-                model = value.strip()
-            elif key.strip() == "flags":
-                flags = set(value.split())
-    except OSError:
-        pass
-    have = [f for f in FLAGS if f in flags]
-    return f"CPU: {model}; flags: {' '.join(have) or 'none of ' + ' '.join(FLAGS)}"
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout's package
+    from xception_maya import cpu
+
+    return cpu.benchmark_line()
 
 
 def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> int:

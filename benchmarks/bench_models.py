@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from xception_maya import default_model, fsio  # noqa: E402
+from xception_maya import cpu, default_model, fsio  # noqa: E402
 from xception_maya import manifest as mf  # noqa: E402
 
 CLI = [sys.executable, "-m", "xception_maya.cli"]
@@ -36,17 +36,7 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
 def cpu_line() -> str:
-    model, flags = "unknown CPU", set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and model == "unknown CPU":
-                model = line.split(":", 1)[1].strip()
-            if line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    wanted = ["avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile"]
-    return f"{model}, {os.cpu_count()} cores; flags: {' '.join(f for f in wanted if f in flags)}"
+    return cpu.benchmark_line().removeprefix("CPU: ")
 
 
 def sha_cost(models: Path) -> list[tuple[str, float, float]]:

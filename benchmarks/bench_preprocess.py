@@ -13,7 +13,6 @@ table gives medians and says whether every result was bit-identical.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -32,16 +31,7 @@ FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx")
 
 
 def cpu_line() -> str:
-    """The CPU's model name and which of FLAGS it has (+) or lacks (-)."""
-    info = cpu.detect()
-
-    def has(flag: str) -> bool:
-        if flag == "amx":
-            return any(f.startswith("amx") for f in info.flags)
-        return flag in info.flags
-
-    flags = " ".join(f"{flag}{'+' if has(flag) else '-'}" for flag in FLAGS)
-    return f"CPU: {info.model} ({flags}); {os.cpu_count()} logical CPUs"
+    return cpu.benchmark_line()
 
 
 def old_path(path: Path, preprocessing: Preprocessing) -> np.ndarray:

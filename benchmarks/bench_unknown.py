@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from xception_maya import default_model, unknown  # noqa: E402
+from xception_maya import cpu, default_model, unknown  # noqa: E402
 from xception_maya.classifier import Classifier  # noqa: E402
 from xception_maya.errors import XceptionMayaError  # noqa: E402
 from xception_maya.heads import Head  # noqa: E402
@@ -67,17 +66,7 @@ MARGINS = (-0.5, -0.25, 0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
 
 
 def cpu_line() -> str:
-    model, flags = "unknown CPU", set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and model == "unknown CPU":
-                model = line.split(":", 1)[1].strip()
-            if line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    wanted = ["avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile"]
-    return f"{model}, {os.cpu_count()} cores; flags: {' '.join(f for f in wanted if f in flags)}"
+    return cpu.benchmark_line().removeprefix("CPU: ")
 
 
 def skimage_image(name: str) -> np.ndarray:

@@ -77,6 +77,19 @@ class CpuInfo:
         return f"{self.model} ({groups}{cap})"
 
 
+# The flags every benchmark table prints, so figures from different machines compare.
+BENCHMARK_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_int8")
+
+
+def benchmark_line(info: CpuInfo | None = None) -> str:
+    """``CPU: <model>, <n> cores; flags: ...``: the line above every benchmark's table."""
+    info = info or detect()
+    present = " ".join(f for f in BENCHMARK_FLAGS if f in info.flags) or "none of " + ", ".join(
+        BENCHMARK_FLAGS
+    )
+    return f"CPU: {info.model}, {os.cpu_count()} cores; flags: {present}"
+
+
 def parse_cpuinfo(text: str) -> CpuInfo:
     """A Linux ``/proc/cpuinfo`` (x86 ``flags``, ARM ``Features``)."""
     model, flags = "", ""
