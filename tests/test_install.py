@@ -294,6 +294,26 @@ def test_mayapy_is_found_from_mayas_own_executable() -> None:
         xi.find_mayapy("/somewhere/python3", "Linux", maya_location="", exists=lambda p: False)
 
 
+def test_the_module_file_is_written_atomically_and_nothing_else_lands_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    mod_dir = tmp_path / "maya" / "modules"
+    seen: list[list[str]] = []
+    real_replace = os.replace
+
+    def replace(src: str, dst: str) -> None:
+        seen.append(sorted(p.name for p in mod_dir.iterdir()))  # just before the rename
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    target, status = xi.write_module_file(mod_dir, ROOT)
+    assert status == "written" and seen == [[]], "no temporary file in the modules folder"
+    assert xi.module_paths(target.read_text()) == [ROOT.as_posix()]
+    assert sorted(p.name for p in (tmp_path / "maya").iterdir()) == ["modules"]
+
+
 # --- the whole flow, with fakes -------------------------------------------------------------
 
 

@@ -142,6 +142,8 @@ def _fetch(url: str, partial: Path, progress: Progress | None, timeout: float) -
             partial.unlink()
             raise _Interrupted(0, total, "the server sent another range than the one asked")
         done = start
+        # The .partial file is never taken for the download: only a whole, verified one is
+        # renamed into place (fsio.replace), so appending to it here is safe.
         with open(partial, "ab" if start else "wb") as f:
             if progress is not None:
                 progress(done, total)

@@ -25,19 +25,24 @@ TEMP_SUFFIX = ".partial"  # every temporary file of ours ends so, to be found an
 _REPLACE_TRIES = 20  # x 50 ms: a virus scanner or an indexer briefly holding the file
 
 
-def temp_path(target: Path) -> Path:
-    """A fresh temporary name beside ``target``: same folder, so the replace is atomic."""
-    return target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+def temp_path(target: Path, folder: Path | None = None) -> Path:
+    """A fresh temporary name beside ``target`` (or in ``folder``, which must be on the same
+    file system, so the replace stays atomic)."""
+    name = f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
+    return (folder or target.parent) / name
 
 
 @contextlib.contextmanager
-def atomic_file(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+def atomic_file(
+    path: str | os.PathLike[str], *, temp_dir: str | os.PathLike[str] | None = None
+) -> Iterator[BinaryIO]:
     """Open a temporary file for writing; on success it replaces ``path``, on any error it
-    is removed and ``path`` is untouched."""
+    is removed and ``path`` is untouched. ``temp_dir``: where the temporary file goes, for a
+    folder whose every file is read (Maya's modules folder); same file system as ``path``."""
     target = Path(path)
     check_writable(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path(target)
+    tmp = temp_path(target, Path(temp_dir) if temp_dir is not None else None)
     try:
         with open(tmp, "xb") as f:
             yield f
@@ -51,10 +56,15 @@ def atomic_file(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     _fsync_folder(target.parent)
 
 
-def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> Path:
+def write_atomic(
+    path: str | os.PathLike[str],
+    data: bytes | str,
+    *,
+    temp_dir: str | os.PathLike[str] | None = None,
+) -> Path:
     """Write ``data`` (text is UTF-8) to ``path`` atomically and return the path."""
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    with atomic_file(path) as f:
+    with atomic_file(path, temp_dir=temp_dir) as f:
         f.write(payload)
     return Path(path)
 

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from .. import __version__
+from .. import __version__, fsio
 from .. import gpu as gpu_builds
 from ..errors import ModelError, XceptionMayaError
 from ..manifest import Manifest, default_models_dir
@@ -329,10 +329,10 @@ def write_module_file(mod_dir: Path, root: Path, version: str = __version__) -> 
                 f"Remove it (or make it name {root.resolve().as_posix()}) and drop install.py "
                 "again."
             )
-    # Written in place, no temporary file beside it: Maya reads every file in a modules
-    # folder, whatever its extension.
+    # Atomically, with the temporary file in the folder above: Maya reads every file in a
+    # modules folder, whatever its extension, so a half-written one must never be there.
     mod_dir.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf8", newline="\n")
+    fsio.write_atomic(target, text, temp_dir=mod_dir.parent)
     return target, "written"
 
 
