@@ -144,56 +144,16 @@ class Classifier:
     ) -> list[np.ndarray | XceptionMayaError]:
         """Features of each source, or the error that stopped it. Cached images are not
         decoded; the others are decoded on worker threads while the network runs."""
-        spaces = _per_source(color_space, len(sources))
-        results: list[np.ndarray | XceptionMayaError | None] = [None] * len(sources)
-        keys: list[Hashable | None] = [None] * len(sources)
-        todo: list[int] = []
-        for i, source in enumerate(sources):
-            try:
-                keys[i] = self.cache_key(source, spaces[i])
-            except XceptionMayaError as exc:
-                results[i] = exc
-                continue
-            cached = self.cache.get(keys[i])
-            if cached is None:
-                todo.append(i)
-            else:
-                results[i] = cached
-        done = len(sources) - len(todo)
-        if progress:
-            progress(done, len(sources))
-
-        batch: list[tuple[int, np.ndarray]] = []
-
-        def flush() -> None:
-            nonlocal done
-            if not batch:
-                return
-            for (i, _), f in zip(batch, self._run(sources, batch), strict=True):
-                # The computed features are the answer; the cache only remembers them (it may
-                # be too small to keep them, or another thread may evict them at once).
-                results[i] = f
-                if not isinstance(f, XceptionMayaError):
-                    self.cache.put(keys[i], f)
-            done += len(batch)
-            batch.clear()
-            if progress:
-                progress(done, len(sources))
-
-        prepared_sources = self._prefetch(sources, todo, spaces)
-        try:
-            for i, prepared in prepared_sources:
-                if isinstance(prepared, XceptionMayaError):
-                    results[i] = prepared
-                    done += 1
-                    continue
-                batch.append((i, prepared))
-                if len(batch) == self.batch_size:
-                    flush()
-            flush()
-        finally:
-            prepared_sources.close()  # stops the decoding threads now, even on an error
-        return [r if r is not None else XceptionMayaError("not processed") for r in results]
+        return run_batched(
+            sources,
+            _per_source(color_space, len(sources)),
+            key=self.cache_key,
+            prepare=self._prepare,
+            run=self._run,
+            cache=self.cache,
+            batch_size=self.batch_size,
+            progress=progress,
+        )
 
     def _run(
         self, sources: Sequence[Source], batch: list[tuple[int, np.ndarray]]
@@ -210,44 +170,6 @@ class Classifier:
         for item in batch:
             out.extend(self._run(sources, [item]))
         return out
-
-    def _prefetch(
-        self, sources: Sequence[Source], todo: list[int], spaces: list[str | None]
-    ) -> Generator[tuple[int, np.ndarray | XceptionMayaError], None, None]:
-        """Decode ahead on threads (Pillow releases the GIL), at most two batches in memory."""
-
-        def prepare(i: int) -> np.ndarray | XceptionMayaError:
-            try:
-                return self._prepare(sources[i], spaces[i])
-            except XceptionMayaError as exc:
-                return exc
-            except MemoryError:  # raised again while building the error: still this image's
-                return budget.not_enough_memory(_name(sources[i]), "prepare it")
-
-        if len(todo) <= 1:
-            for i in todo:
-                yield i, prepare(i)
-            return
-        window = 2 * self.batch_size
-        workers = min(4, os.cpu_count() or 1)
-        pool = ThreadPoolExecutor(workers, thread_name_prefix="xception-decode")
-        try:
-            pending: list[tuple[int, Future[np.ndarray | XceptionMayaError]]] = []
-            queue = iter(todo)
-            for i in queue:
-                pending.append((i, pool.submit(prepare, i)))
-                if len(pending) >= window:
-                    break
-            while pending:
-                i, future = pending.pop(0)
-                nxt = next(queue, None)
-                if nxt is not None:
-                    pending.append((nxt, pool.submit(prepare, nxt)))
-                yield i, future.result()
-        finally:
-            # Closed early (an error downstream): drop what has not started, wait for the
-            # rest, so no thread outlives the call.
-            pool.shutdown(wait=True, cancel_futures=True)
 
     def predict(self, features: np.ndarray, k: int = 5, image: str = "<features>") -> Prediction:
         """Top-k labels, scores and indices of one feature vector, every class score, and
@@ -289,6 +211,120 @@ class Classifier:
 
 def _name(source: Source) -> str:
     return "<pixels>" if isinstance(source, np.ndarray) else os.fspath(source)
+
+
+# What a model gives the pipeline: a source's cache key, its network input, a batch's outputs.
+Key = Callable[[Source, str | None], Hashable]
+Prepare = Callable[[Source, str | None], np.ndarray]
+Batch = list[tuple[int, np.ndarray]]  # (source position, network input)
+Run = Callable[[Sequence[Source], Batch], list[np.ndarray | XceptionMayaError]]
+
+
+def run_batched(
+    sources: Sequence[Source],
+    spaces: list[str | None],
+    *,
+    key: Key,
+    prepare: Prepare,
+    run: Run,
+    cache: FeatureCache,
+    batch_size: int,
+    progress: Progress | None = None,
+) -> list[np.ndarray | XceptionMayaError]:
+    """The one pipeline of every model: cache lookup by ``key``, ``prepare`` on decoding
+    threads, ``run`` on batches of ``batch_size``; each source's vector or its error."""
+    results: list[np.ndarray | XceptionMayaError | None] = [None] * len(sources)
+    keys: list[Hashable | None] = [None] * len(sources)
+    todo: list[int] = []
+    for i, source in enumerate(sources):
+        try:
+            keys[i] = key(source, spaces[i])
+        except XceptionMayaError as exc:
+            results[i] = exc
+            continue
+        cached = cache.get(keys[i])
+        if cached is None:
+            todo.append(i)
+        else:
+            results[i] = cached
+    done = len(sources) - len(todo)
+    if progress:
+        progress(done, len(sources))
+
+    batch: list[tuple[int, np.ndarray]] = []
+
+    def flush() -> None:
+        nonlocal done
+        if not batch:
+            return
+        for (i, _), f in zip(batch, run(sources, batch), strict=True):
+            # The computed vector is the answer; the cache only remembers it (it may be too
+            # small to keep it, or another thread may evict it at once).
+            results[i] = f
+            if not isinstance(f, XceptionMayaError):
+                cache.put(keys[i], f)
+        done += len(batch)
+        batch.clear()
+        if progress:
+            progress(done, len(sources))
+
+    prepared_sources = _prefetch(sources, todo, spaces, prepare, batch_size)
+    try:
+        for i, prepared in prepared_sources:
+            if isinstance(prepared, XceptionMayaError):
+                results[i] = prepared
+                done += 1
+                continue
+            batch.append((i, prepared))
+            if len(batch) == batch_size:
+                flush()
+        flush()
+    finally:
+        prepared_sources.close()  # stops the decoding threads now, even on an error
+    return [r if r is not None else XceptionMayaError("not processed") for r in results]
+
+
+def _prefetch(
+    sources: Sequence[Source],
+    todo: list[int],
+    spaces: list[str | None],
+    prepare_one: Prepare,
+    batch_size: int,
+) -> Generator[tuple[int, np.ndarray | XceptionMayaError], None, None]:
+    """Decode ahead on threads (Pillow releases the GIL), at most two batches in memory."""
+
+    def prepare(i: int) -> np.ndarray | XceptionMayaError:
+        try:
+            return prepare_one(sources[i], spaces[i])
+        except XceptionMayaError as exc:
+            return exc
+        except MemoryError:  # raised again while building the error: still this image's
+            return budget.not_enough_memory(_name(sources[i]), "prepare it")
+
+    if len(todo) <= 1:
+        for i in todo:
+            yield i, prepare(i)
+        return
+    window = 2 * batch_size
+    workers = min(4, os.cpu_count() or 1)
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="xception-decode")
+    try:
+        pending: list[tuple[int, Future[np.ndarray | XceptionMayaError]]] = []
+        queue = iter(todo)
+        for i in queue:
+            pending.append((i, pool.submit(prepare, i)))
+            if len(pending) >= window:
+                break
+        while pending:
+            i, future = pending.pop(0)
+            nxt = next(queue, None)
+            if nxt is not None:
+                pending.append((nxt, pool.submit(prepare, nxt)))
+            yield i, future.result()
+    finally:
+        # Closed early (an error downstream): drop what has not started, wait for the
+        # rest, so no thread outlives the call.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _per_source(color_space: ColorSpaces, count: int) -> list[str | None]:

@@ -33,6 +33,7 @@ from .classifier import (
     Progress,
     Source,
     _per_source,
+    run_batched,
     shared_cache,
 )
 from .classifier import top_k as top_indices
@@ -150,41 +151,16 @@ class ImportedClassifier:
     ) -> list[np.ndarray | XceptionMayaError]:
         """Per source, the scores (one per label) followed by the features (if the model
         has a features output) in one vector, or the error that stopped it."""
-        spaces = _per_source(color_space, len(sources))
-        results: list[np.ndarray | XceptionMayaError | None] = [None] * len(sources)
-        keys: list[Hashable] = [None] * len(sources)
-        batch: list[tuple[int, np.ndarray]] = []
-        done = 0
-
-        def flush() -> None:
-            nonlocal done
-            for (i, _), out in zip(batch, self._run(sources, batch), strict=True):
-                results[i] = out
-                if not isinstance(out, XceptionMayaError):
-                    self.cache.put(keys[i], out)
-            done += len(batch)
-            batch.clear()
-            if progress:
-                progress(done, len(sources))
-
-        for i, source in enumerate(sources):
-            try:
-                keys[i] = self.cache_key(source, spaces[i])
-                cached = self.cache.get(keys[i])
-                if cached is not None:
-                    results[i] = cached
-                    done += 1
-                    continue
-                batch.append((i, self._prepare(source, spaces[i])))
-            except XceptionMayaError as exc:
-                results[i] = exc
-                done += 1
-                continue
-            if len(batch) == self.batch_size:
-                flush()
-        if batch:
-            flush()
-        return [r if r is not None else XceptionMayaError("not processed") for r in results]
+        return run_batched(
+            sources,
+            _per_source(color_space, len(sources)),
+            key=self.cache_key,
+            prepare=self._prepare,
+            run=self._run,
+            cache=self.cache,
+            batch_size=self.batch_size,
+            progress=progress,
+        )
 
     def _run(
         self, sources: Sequence[Source], batch: list[tuple[int, np.ndarray]]
