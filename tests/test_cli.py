@@ -6,15 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_run import run
 
-from xception_maya.cli import main
 from xception_maya.manifest import Manifest
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(args)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_classify_json_records(

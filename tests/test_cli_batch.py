@@ -7,14 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from xception_maya.cli import main
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(args)
-    out, err = capsys.readouterr()
-    return code, out, err
+from cli_run import run
 
 
 @pytest.fixture

@@ -20,17 +20,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_run import run
 
 from xception_maya.classifier import Classifier
-from xception_maya.cli import main
 from xception_maya.learn import evaluate_holdout, leave_one_out
 from xception_maya.manifest import Manifest
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(args)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

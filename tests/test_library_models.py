@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from cli_run import one_line, run
 from test_import import LABELS, build, weights
 
 from xception_maya import manifest as mf
@@ -20,18 +21,6 @@ from xception_maya.imported import ImportedClassifier
 from xception_maya.library import Library, Model
 from xception_maya.library import store as st
 from xception_maya.library.models import for_imported
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(args)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_line(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err, err
-    return lines[0]
 
 
 @pytest.fixture

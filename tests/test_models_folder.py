@@ -15,22 +15,16 @@ from typing import Any
 
 import numpy as np
 import pytest
+from cli_run import one_line, run
 
 from xception_maya import fsio
 from xception_maya import manifest as mf
-from xception_maya.cli import main
 from xception_maya.convert import install_head
 from xception_maya.errors import ModelError, XceptionMayaError
 from xception_maya.heads import Head
 from xception_maya.names import is_valid_name, validate_name
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(args)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture
@@ -63,12 +57,6 @@ def _manifest_data(models: Path) -> dict[str, Any]:
 
 def _write_manifest(models: Path, data: object) -> None:
     (models / mf.MANIFEST).write_text(json.dumps(data))
-
-
-def _one_line_error(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err, err
-    return lines[0]
 
 
 # --- the manifest's schema ---------------------------------------------------------------------
@@ -132,7 +120,7 @@ def test_a_malformed_manifest_is_one_error_naming_the_field(
     assert BROKEN[how] in str(failure.value)
 
     code, _, err = run(["classify", "--models", str(models), str(samples[0])], capsys)
-    assert code == 2 and BROKEN[how] in _one_line_error(err)
+    assert code == 2 and BROKEN[how] in one_line(err)
     code, out, err = run(["doctor", "--models", str(models)], capsys)
     assert code == 1 and BROKEN[how] in out and "Traceback" not in out + err
 
@@ -157,7 +145,7 @@ def test_a_changed_backbone_is_refused_when_classifying(
     manifest.backbone_path.unlink()  # hard-linked: replace, never modify in place
     manifest.backbone_path.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
     code, _, err = run(["classify", "--models", str(models), str(samples[0])], capsys)
-    assert code == 2 and "does not match its sha256" in _one_line_error(err)
+    assert code == 2 and "does not match its sha256" in one_line(err)
 
 
 def test_a_changed_head_is_refused(models: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -317,7 +305,7 @@ def test_convert_refuses_a_bad_name_before_writing(
     weights.write_bytes(b"never read")
     out = tmp_path / "deep" / "er" / "models"
     code, _, err = run(["convert", str(weights), "-o", str(out), "--name", name], capsys)
-    assert code == 2 and "is not allowed" in _one_line_error(err)
+    assert code == 2 and "is not allowed" in one_line(err)
     assert not out.exists() and not (tmp_path / "pwned_head.npz").exists()
 
 
