@@ -31,6 +31,11 @@ LABELS = ["ash", "birch", "cedar", "deal", "elm", "fir"]
 OPSET = 17
 
 
+def import_into(models: Path, model: Path, labels: Path, *extra: str) -> int:
+    """The exit code of ``xception-maya import MODEL --labels LABELS EXTRA --models MODELS``."""
+    return main(["import", str(model), "--labels", str(labels), *extra, "--models", str(models)])
+
+
 @pytest.fixture
 def models(models_dir: Path, tmp_path: Path) -> Path:
     """A private copy of the models folder (its manifest is the built v1 one; the large
@@ -348,21 +353,7 @@ def test_model_options_of_the_default_model_are_refused_with_model(
         main(["import", str(onnx_file), "--labels", str(labels_file), "--models", str(models)]) != 0
     )
     capsys.readouterr()  # two outputs and no --logits: refused (see the mismatch cases)
-    assert (
-        main(
-            [
-                "import",
-                str(onnx_file),
-                "--labels",
-                str(labels_file),
-                "--logits",
-                "logits",
-                "--models",
-                str(models),
-            ]
-        )
-        == 0
-    )
+    assert import_into(models, onnx_file, labels_file, "--logits", "logits") == 0
     capsys.readouterr()
     base = ["classify", "--model", "tiny", "--models", str(models), str(samples[0])]
     for extra, words in (
@@ -386,19 +377,7 @@ def test_the_default_model_is_unchanged_by_model_default(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     build(tmp_path / "tiny.onnx", weights(), features=False, shape=["N", 3, 32, 32])
-    assert (
-        main(
-            [
-                "import",
-                str(tmp_path / "tiny.onnx"),
-                "--labels",
-                str(labels_file),
-                "--models",
-                str(models),
-            ]
-        )
-        == 0
-    )
+    assert import_into(models, tmp_path / "tiny.onnx", labels_file) == 0
     capsys.readouterr()
     plain = run(["classify", "--json", "--models", str(models), str(samples[16])], capsys)
     named = run(
@@ -573,24 +552,8 @@ def test_manifest_v2_round_trips_and_v1_still_loads(
     assert old.models == {} and old.heads and old.default_head == "kitchenware"
 
     build(tmp_path / "tiny.onnx", weights(), shape=["N", 3, 40, 56])
-    assert (
-        main(
-            [
-                "import",
-                str(tmp_path / "tiny.onnx"),
-                "--labels",
-                str(labels_file),
-                "--features",
-                "feat",
-                "--resize",
-                "bicubic",
-                "--probabilities",
-                "--models",
-                str(models),
-            ]
-        )
-        == 0
-    )
+    options = ["--features", "feat", "--resize", "bicubic", "--probabilities"]
+    assert import_into(models, tmp_path / "tiny.onnx", labels_file, *options) == 0
     written = json.loads((models / mf.MANIFEST).read_text())
     assert written["version"] == mf.VERSION == 2
     manifest = mf.Manifest.load(models)
@@ -622,19 +585,7 @@ def test_a_changed_imported_file_is_refused(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     build(tmp_path / "tiny.onnx", weights(), features=False, shape=["N", 3, 32, 32])
-    assert (
-        main(
-            [
-                "import",
-                str(tmp_path / "tiny.onnx"),
-                "--labels",
-                str(labels_file),
-                "--models",
-                str(models),
-            ]
-        )
-        == 0
-    )
+    assert import_into(models, tmp_path / "tiny.onnx", labels_file) == 0
     path = models / mf.Manifest.load(models).models["tiny"].file
     build(path, weights(seed=9), features=False, shape=["N", 3, 32, 32])
     capsys.readouterr()
@@ -674,19 +625,7 @@ def test_a_killed_import_leaves_the_old_set(
     assert len(left) == 1, "the file was written but is not part of the set"
 
     build(tmp_path / "other.onnx", weights(seed=3), features=False, shape=["N", 3, 32, 32])
-    assert (
-        main(
-            [
-                "import",
-                str(tmp_path / "other.onnx"),
-                "--labels",
-                str(labels_file),
-                "--models",
-                str(models),
-            ]
-        )
-        == 0
-    )
+    assert import_into(models, tmp_path / "other.onnx", labels_file) == 0
     manifest = mf.Manifest.load(models)
     assert list(manifest.models) == ["other"] and manifest.verify() == []
     assert [p.name for p in (models / mf.IMPORTED_DIR).iterdir()] == [
@@ -727,20 +666,6 @@ def test_a_sigkilled_import_leaves_a_working_folder(
     name = next(iter(imported))
     results = ImportedClassifier(name, models_dir=models).classify(samples[:2])
     assert all(r.error is None and r.labels[0] in LABELS for r in results)
-    assert (
-        main(
-            [
-                "import",
-                str(tmp_path / "tiny.onnx"),
-                "--labels",
-                str(labels_file),
-                "--name",
-                "last",
-                "--models",
-                str(models),
-            ]
-        )
-        == 0
-    )
+    assert import_into(models, tmp_path / "tiny.onnx", labels_file, "--name", "last") == 0
     named = {Path(m.file).name for m in mf.Manifest.load(models).models.values()}
     assert {p.name for p in (models / mf.IMPORTED_DIR).iterdir()} == named
