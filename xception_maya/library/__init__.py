@@ -27,7 +27,7 @@ that is not an index, a damaged one, or one written by a newer version.
 
 from __future__ import annotations
 
-from .api import ENV_INDEX, Library, Match, TagMatch, default_db_path
+from .api import ENV_INDEX, Library, Match, TagMatch, default_db_path, model_for
 from .store import LibraryError, Model
 
 __all__ = [
@@ -38,4 +38,5 @@ __all__ = [
     "Model",
     "TagMatch",
     "default_db_path",
+    "model_for",
 ]

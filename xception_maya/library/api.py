@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +19,9 @@ from ..unknown import UNKNOWN_LABEL, is_known
 from .search import Searcher
 from .store import FEATURE_DIM, LibraryError, Model, Store, content_hash, from_blobs, to_blob
 from .text import matching_labels
+
+if TYPE_CHECKING:
+    from ..classifier import Classifier
 
 ENV_INDEX = "XCEPTION_MAYA_INDEX"
 DB_NAME = "library.db"
@@ -57,6 +61,34 @@ def head_fingerprint(head: Head) -> str:
 
 
 Tags = list[tuple[str, float]]  # (label, score), best first
+
+
+# Formats Pillow always decodes to integers: an sRGB colour space on them (Maya's default for
+# 8-bit files) decodes exactly as no colour space, which is what `xception-maya index` stores.
+_INTEGER_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tga", ".webp"})
+INDEXED_ENGINE = "fp32/onnxruntime"  # the features `xception-maya index` computes
+
+
+def model_for(
+    classifier: Classifier, path: str | os.PathLike[str] | None, color_space: str | None
+) -> Model | None:
+    """Which index entries hold this file's features for this classifier, or None where the
+    index cannot (another precision or runtime never shares an fp32 entry). The one rule the
+    CLI, the node and Maya's tagging use, so they read and write the same entries."""
+    if classifier.engine.key != INDEXED_ENGINE:
+        return None
+    space = (color_space or "").strip()
+    suffix = Path(path).suffix.casefold() if path else ""
+    if space and _is_srgb(space) and suffix in _INTEGER_SUFFIXES:
+        space = ""
+    return Model(classifier.manifest.backbone.sha256, classifier.size, classifier.resize, space)
+
+
+def _is_srgb(color_space: str) -> bool:
+    from ..images import COLOR_SPACES
+
+    srgb = {name.casefold() for name, encoding in COLOR_SPACES.items() if encoding == "sRGB"}
+    return color_space.casefold() in srgb
 
 
 def top_tags(head: Head, features: np.ndarray, k: int = TAGS_PER_HEAD) -> list[Tags]:

@@ -29,12 +29,12 @@ from typing import Literal, overload
 
 import numpy as np
 
-from .. import images, registry
+from .. import registry
 from ..classifier import Classifier, Prediction, Source
 from ..classifier import top_k as top_indices
 from ..errors import ModelError, XceptionMayaError
 from ..imported import ImportedClassifier, open_classifier
-from ..library import Library, Model
+from ..library import Library, model_for
 from ..manifest import MANIFEST, Manifest, default_models_dir
 from . import feedback
 
@@ -171,21 +171,14 @@ def indexed_features(clf: Classifier, path: str, color_space: str | None) -> np.
     index`` runs fp32): another precision never takes them. A broken index is one warning,
     and the network runs instead."""
     where = _library
-    if where is None or clf.engine.precision != "fp32":
+    model = model_for(clf, path, color_space)
+    if where is None or model is None:
         return None
-    spaces = [color_space or ""]
-    if _reads_as_srgb(path, color_space):
-        spaces.append("")  # what `xception-maya index` stores: the same pixels
     try:
         if not where.is_file():
             return None
         with Library.open(where, create=False) as index:
-            for space in spaces:
-                model = Model(str(clf.manifest.backbone.sha256), clf.size, clf.resize, space)
-                found = index.features_for(path, model)
-                if found is not None:
-                    return found
-            return None
+            return index.features_for(path, model)
     except (XceptionMayaError, sqlite3.Error, OSError) as exc:
         text = feedback.first_line(exc)
         with _lock:
@@ -194,21 +187,6 @@ def indexed_features(clf: Classifier, path: str, color_space: str | None) -> np.
         if fresh:
             feedback.warn_from_any_thread(f"Xception: library index {where}: {text}")
         return None
-
-
-# Formats Pillow always decodes to integers: with no colour space named, they read as sRGB.
-_INTEGER_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tga", ".webp"})
-_SRGB_NAMES = frozenset(n.casefold() for n, e in images.COLOR_SPACES.items() if e == "sRGB")
-
-
-def _reads_as_srgb(path: str, color_space: str | None) -> bool:
-    """Whether a file node's colour space (an sRGB name, Maya's default for 8-bit files)
-    decodes this file exactly as no colour space does."""
-    return (
-        bool(color_space)
-        and str(color_space).strip().casefold() in _SRGB_NAMES
-        and Path(path).suffix.casefold() in _INTEGER_SUFFIXES
-    )
 
 
 def warm_up(device: str, precision: str = "fp32") -> threading.Thread:

@@ -30,7 +30,7 @@ from .. import images, learn, similarity, texture_paths
 from ..classifier import Classifier, Prediction
 from ..errors import XceptionMayaError
 from ..imported import ImportedClassifier
-from ..library import Library, LibraryError, Model
+from ..library import Library, LibraryError, Model, model_for
 from ..names import validate_name
 from ..text import shown
 from . import classifiers, settings
@@ -95,23 +95,6 @@ def tagged_with(clf: AnyClassifier, texture: Texture) -> str:
         return f"{key}|model:{clf.name}|{clf.entry.sha256}|{clf.preprocessing.key}"
     head = clf.head.name if clf.head else "none"
     return f"{key}|{head}|{clf.manifest.backbone.sha256[:16]}|{clf.size}|{clf.resize}"
-
-
-# Formats that hold integers only: "sRGB" on them decodes exactly as the file's own default
-# (""), which is what `xception-maya index` stores, so Maya and the CLI share those entries.
-_INTEGER_FORMATS = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tga", ".webp"}
-
-
-def library_model(clf: Classifier, texture: Texture) -> Model | None:
-    """Which library features fit this classifier and texture; None where the index cannot
-    hold them (it keeps fp32 onnxruntime features, as `xception-maya index` computes them)."""
-    if clf.engine.key != "fp32/onnxruntime":
-        return None  # other precisions never share an index entry with fp32
-    space = texture.color_space or ""
-    suffix = texture.path.suffix.lower() if texture.path else ""
-    if space and images.COLOR_SPACES.get(space) == "sRGB" and suffix in _INTEGER_FORMATS:
-        space = ""
-    return Model(str(clf.manifest.backbone.sha256), clf.size, clf.resize, space)
 
 
 def open_library(create: bool) -> Library | None:
@@ -309,7 +292,10 @@ Xception and the head (the library index is not used then). Returns the tagged f
         never uses the library."""
         out: list[Prediction | None] = [None] * len(textures)
         xception = clf if isinstance(clf, Classifier) else None
-        models = [library_model(xception, t) if library and xception else None for t in textures]
+        models = [
+            model_for(xception, t.path, t.color_space) if library and xception else None
+            for t in textures
+        ]
         for i, (texture, model) in enumerate(zip(textures, models, strict=True)):
             if xception is None or library is None:
                 break
@@ -473,7 +459,7 @@ nothing, and returns file path, similarity pairs."""
         (texture,) = file_textures([node])
         if texture.path is None:
             raise CommandError(f"{node}: {texture.error}")
-        model = library_model(clf, texture)
+        model = model_for(clf, texture.path, texture.color_space)
         if model is None:
             raise CommandError(
                 f"the library index holds fp32 features; this classifier runs {clf.engine.key}"
