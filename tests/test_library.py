@@ -290,6 +290,13 @@ def test_approximate_index_recall_against_exact(tmp_path: Path) -> None:
         ]
         assert np.mean(recall) >= 0.95, np.mean(recall)
         assert exact.mode == "exact" and approx.mode == "approximate"
+        # The graph's 8-bit candidates are re-ranked by the stored features: the similarities
+        # it returns are the exact ones.
+        for q in queries[:10]:
+            truth = dict(exact.nearest(q, 10))
+            for cid, similarity in approx.nearest(q, 10):
+                if cid in truth:
+                    assert similarity == pytest.approx(truth[cid], abs=1e-6)
 
         assert approx.save_ann()  # the side file round-trips and is updated incrementally
         fill(library, clustered(5, seed=3), model, first=3000)
@@ -332,3 +339,61 @@ def test_images_no_class_fits_are_tagged_unknown(
     assert cli.main(["search", "--db", str(db), "--tag", "cup", "--json"]) == 0
     cups = {Path(r["image"]).name for r in json.loads(capsys.readouterr().out)}
     assert samples[0].name in cups, "a known photo keeps its label"
+
+
+def test_each_precision_has_index_entries_of_its_own(
+    tmp_path: Path, samples: list[Path], models_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from xception_maya import precision
+    from xception_maya.library import model_for
+    from xception_maya.manifest import Manifest
+
+    if precision.int8_variant(Manifest.load(models_dir)) is None:
+        pytest.skip("no int8 backbone in this models folder: `make int8` builds it")
+    folder = tmp_path / "tex"
+    copy_samples(samples, folder, 4)
+    db = tmp_path / "lib.db"
+    index = ["index", str(folder), "--db", str(db), "--json"]
+    assert cli.main(index) == 0
+    assert json.loads(capsys.readouterr().out)["extracted"] == 4
+    assert cli.main([*index, "--precision", "int8"]) == 0
+    int8_run = json.loads(capsys.readouterr().out)
+    # The fp32 features are not the int8 engine's: every file is extracted again.
+    assert (int8_run["extracted"], int8_run["unchanged"] + int8_run["reused"]) == (4, 0)
+    assert cli.main(index) == 0
+    assert json.loads(capsys.readouterr().out)["extracted"] == 0  # both are kept
+
+    fp32 = model_for(Classifier(models_dir=models_dir))
+    int8 = model_for(Classifier(models_dir=models_dir, precision="int8"))
+    # fp32 entries keep the plain sha256 that indexes written before precisions have.
+    assert fp32.backbone_sha256 == Manifest.load(models_dir).backbone.sha256
+    assert int8.backbone_sha256.startswith(fp32.backbone_sha256 + "/int8/onnxruntime/")
+    with Library.open(db, create=False) as library:
+        a = library.features_for(folder / samples[0].name, fp32)
+        b = library.features_for(folder / samples[0].name, int8)
+    assert a is not None and b is not None and not np.array_equal(a, b)
+    assert 0.99 <= float(cosine_similarity(a, b[None])[0]) < 1.0
+
+    query = str(folder / samples[1].name)
+    search = ["search", "--db", str(db), "--similar", query, "-k", "3", "--json"]
+    assert cli.main([*search, "--precision", "int8"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 3
+    capsys.readouterr()
+    missing = tmp_path / "fp32-only.db"
+    assert cli.main(["index", str(folder), "--db", str(missing)]) == 0
+    capsys.readouterr()
+    assert cli.main([*search[:2], str(missing), *search[3:], "--precision", "int8"]) == 2
+    assert "index DIR --precision int8` first" in capsys.readouterr().err
+
+
+def test_a_ray_actor_refuses_another_precision(models_dir: Path) -> None:
+    from xception_maya.library.api import features_id
+    from xception_maya.library.ray_index import _Features
+    from xception_maya.manifest import Manifest
+
+    sha = str(Manifest.load(models_dir).backbone.sha256)
+    assert _Features(str(models_dir), sha, "cpu", "fp32").engine.key == "fp32/onnxruntime"
+    with pytest.raises(LibraryError, match="must not mix"):
+        _Features(str(models_dir), features_id(sha, "bf16/openvino"), "cpu", "fp32")
+    with pytest.raises(LibraryError, match="another backbone"):
+        _Features(str(models_dir), "0" * 64, "cpu", "fp32")

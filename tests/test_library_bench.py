@@ -50,4 +50,5 @@ def test_bench_ray_against_local(
 ) -> None:  # type: ignore[no-untyped-def]
     pytest.importorskip("ray")
     r = bench.ray_vs_local(samples, 4, models_dir, tmp_path)
-    assert r["ray_first_identical"] == "4/4" and r["local_s"] > 0 and r["ray_start_s"] > 0
+    assert r["ray_identical_0"] == r["ray_identical_1"] == "4/4" and r["ray_max_diff"] == 0
+    assert r["local_s"] > 0 and r["ray_rate"] > 0 and r["ray_start_s"] > 0

@@ -12,7 +12,7 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-from xception_maya import cpu, engine, precision, quantize
+from xception_maya import cpu, engine, images, precision, quantize
 from xception_maya.classifier import Classifier
 from xception_maya.errors import DeviceError, ModelError
 from xception_maya.heads import Head
@@ -208,6 +208,26 @@ def test_int8_on_openvino_keeps_every_top1_label(
     assert bound["top1_changed"] == 0
     assert min(bound["min_cosine"].values()) >= 0.985, bound  # type: ignore[attr-defined]
     assert ov.key != engine.Engine(manifest.backbone_path, "cpu", "int8").key
+
+
+def test_openvino_compiles_a_shape_met_often_for_itself(
+    models_dir: Path, samples: list[Path]
+) -> None:
+    if not precision.has_openvino():
+        pytest.skip('OpenVINO is not installed: pip install "xception-maya[openvino]"')
+    ov = engine.Engine(Manifest.load(models_dir).backbone_path, "cpu", "fp32", runtime="openvino")
+    x = images.preprocess_batch([images.load_image(p) for p in samples[:2]], 150, "nearest")
+    first = ov.features(x)
+    session = ov.session
+    assert isinstance(session, engine._OpenVinoSession)
+    for _ in range(engine.STATIC_AFTER):
+        again = ov.features(x)
+    assert list(session._static) == [x.shape]  # a static model, compiled for this shape
+    assert np.allclose(again, first, rtol=1e-4, atol=1e-4), np.abs(again - first).max()
+    for size in (151, 152, 153):  # at most MAX_STATIC shapes get one
+        for _ in range(engine.STATIC_AFTER):
+            ov.features(np.zeros((1, 3, size, size), np.float32))
+    assert len(session._static) == engine.MAX_STATIC
 
 
 def test_a_tampered_int8_file_is_refused(int8_models: Path, tmp_path: Path) -> None:

@@ -26,7 +26,8 @@ INDEX_CACHE_BYTES = 32 * 1024**2  # the index is the cache; keep only what a bat
 
 def add_parsers(sub: Any) -> None:
     """Add ``index`` and ``search`` to the CLI's sub-command parsers."""
-    from .cli import _add_batch_size  # the one --batch-size rule; cli imports this module
+    # The one --batch-size and --precision rules; cli imports this module.
+    from .cli import _add_batch_size, _add_precision_arg
 
     db_help = (
         "the library index file (default: $XCEPTION_MAYA_INDEX, else library.db in the "
@@ -61,6 +62,7 @@ def add_parsers(sub: Any) -> None:
     )
     p.add_argument("--device", default="auto", help="auto (default), cpu, gpu, cuda, ...")
     p.add_argument("--models", type=Path, help="models folder (default: the module's models/)")
+    _add_precision_arg(p)
     _add_batch_size(p)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
 
@@ -87,6 +89,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--report", type=Path, help="also write an HTML report with thumbnails")
     p.add_argument("--device", default="auto", help="for an IMAGE not in the index")
     p.add_argument("--models", type=Path, help="models folder (default: the module's models/)")
+    _add_precision_arg(p)
 
 
 def _imported(
@@ -109,6 +112,7 @@ def _imported(
         models_dir=manifest.root,
         batch_size=getattr(args, "batch_size", 8),
         cache=cache,
+        precision=args.precision,  # not fp32: refused, an imported model runs fp32
     )
     assert isinstance(classifier, ImportedClassifier)
     return classifier
@@ -130,15 +134,20 @@ def _open(args: argparse.Namespace, create: bool) -> Library:
     return Library.open(args.db, create=create)
 
 
-def _model_for(manifest: Manifest, head_spec: str | None) -> tuple[Model, str]:
-    """The features a head uses: backbone sha256 + its input size and filter."""
+def _model_for(args: argparse.Namespace, manifest: Manifest) -> tuple[Model, str]:
+    """The features ``--head`` uses: the backbone and ``--precision``'s engine (which only
+    names them: no session is made), and the head's input size and filter."""
     from .classifier import NO_HEAD_RESIZE, NO_HEAD_SIZE
+    from .engine import get_engine
     from .library import Model
+    from .library.api import features_id
     from .registry import resolve_head
 
-    head = resolve_head(head_spec, manifest)
+    head = resolve_head(args.head, manifest)
     size, resize = (head.input_size, head.resize) if head else (NO_HEAD_SIZE, NO_HEAD_RESIZE)
-    return Model(str(manifest.backbone.sha256), size, resize), head.name if head else "none"
+    engine = get_engine(manifest.backbone_path, args.device, args.precision)
+    sha = features_id(str(manifest.backbone.sha256), engine.key)
+    return Model(sha, size, resize), head.name if head else "none"
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -155,7 +164,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         raise XceptionMayaError("index: name at least one folder (DIR), or use --retag --head")
     from .cache import FeatureCache
     from .classifier import Classifier
-    from .library import Model
+    from .library import model_for
     from .library.scan import Extractor, index_folders, local_extractor
 
     if args.model is not None and args.ray is not None:
@@ -170,8 +179,9 @@ def cmd_index(args: argparse.Namespace) -> int:
         models_dir=args.models,
         cache=FeatureCache(INDEX_CACHE_BYTES),
         batch_size=args.batch_size,
+        precision=args.precision,
     )
-    model = Model(str(classifier.manifest.backbone.sha256), classifier.size, classifier.resize)
+    model = model_for(classifier)
     extract: Extractor
     if args.ray is not None:
         from .library.ray_index import RayExtractor
@@ -181,6 +191,7 @@ def cmd_index(args: argparse.Namespace) -> int:
             classifier.manifest.root,
             model,
             device=args.device,
+            precision=classifier.engine.precision,
             batch_size=args.batch_size,
         )
         where = extract.describe()
@@ -256,7 +267,7 @@ def _retag(args: argparse.Namespace) -> int:
     head = resolve_head(args.head, manifest)
     if head is None:
         raise XceptionMayaError("index --retag needs a head: --head NAME")
-    model, _ = _model_for(manifest, args.head)
+    model, _ = _model_for(args, manifest)
     with _open(args, create=False) as library:
         count = library.retag(head, model)
         print(
@@ -328,11 +339,12 @@ def _similar(args: argparse.Namespace, library: Library) -> list[dict[str, Any]]
     if imported is not None:
         return _similar_imported(args, library, imported)
     manifest = Manifest.load(args.models)
-    model, head_name = _model_for(manifest, args.head)
+    model, head_name = _model_for(args, manifest)
     if library.model_id(model) is None:
+        flag = "" if args.precision == "fp32" else f" --precision {args.precision}"
         raise XceptionMayaError(
             f"the index {library.path} has no features of this backbone at {model.size}px "
-            f"{model.resize} (head {head_name}); run `xception-maya index DIR` first"
+            f"{model.resize} (head {head_name}{flag}); run `xception-maya index DIR{flag}` first"
         )
     vector = library.features_for(args.similar, model)
     if vector is None:  # not indexed (or changed since): extract it now
@@ -344,6 +356,7 @@ def _similar(args: argparse.Namespace, library: Library) -> list[dict[str, Any]]
             models_dir=args.models,
             size=model.size,
             resize=model.resize,
+            precision=args.precision,
         )
         result = classifier.features([args.similar])[0]
         if isinstance(result, XceptionMayaError):

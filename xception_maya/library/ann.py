@@ -6,6 +6,11 @@ against hnswlib's 28 s, answers in 0.4 ms against 0.9 ms, at recall@10 0.998 aga
 in half the memory (hnswlib keeps float32), and saves to a byte buffer, so the side file is
 written through :mod:`xception_maya.fsio` like every other file of ours.
 
+The graph stores 8-bit vectors, and :class:`~.search.Searcher` re-ranks the graph's best
+:data:`RERANK` by the stored features: at 100k synthetic vectors, breadth 1024, that is
+recall@10 0.982 in 5.2 ms against float16's 0.972 in 7.1 ms, and it builds 1.4x faster; the
+similarities returned are the exact ones. Without the re-ranking 8 bits reach only 0.67.
+
 The side file sits next to the database (``library.db.ann1`` for model 1): one JSON header
 line (format, the database's id, the model, the last feature ``seq`` it holds, the count),
 then usearch's own serialized index. No pickle. A header that does not match the database is
@@ -24,7 +29,7 @@ import numpy as np
 from ..fsio import write_atomic_with
 
 FORMAT = "xception-maya-ann"
-VERSION = 1
+VERSION = 2  # 2: int8 vectors (1: float16; such a file is rebuilt)
 # Graph degree and search breadth. Measured on synthetic clustered vectors (bench_index.py),
 # 2 cores: at 100k, breadth 1024 gives recall@10 0.988 in 10 ms warm (384: 0.888 in 3 ms); at
 # 1M the same breadth gives only 0.474 (12 ms), 8192 gives 0.906 (69 ms), 12288 gives 0.968
@@ -33,6 +38,7 @@ CONNECTIVITY = 16
 EXPANSION_ADD = 128
 EXPANSION_SEARCH = 1024
 MAX_EXPANSION_SEARCH = 16384
+RERANK = 100  # candidates re-ranked by their stored features
 
 
 def search_breadth(count: int) -> int:
@@ -55,6 +61,7 @@ class AnnIndex:
     def __init__(self, index: Any, max_seq: int = 0) -> None:
         self.index = index
         self.max_seq = max_seq
+        self.breadth: int | None = None  # None: search_breadth of the size (a bench sets it)
 
     @classmethod
     def new(cls, dim: int) -> AnnIndex:
@@ -63,7 +70,7 @@ class AnnIndex:
         index = Index(
             ndim=dim,
             metric="cos",
-            dtype="f16",
+            dtype="i8",
             connectivity=CONNECTIVITY,
             expansion_add=EXPANSION_ADD,
             expansion_search=EXPANSION_SEARCH,
@@ -89,14 +96,13 @@ class AnnIndex:
     def keys(self) -> np.ndarray:
         return np.asarray(self.index.keys, dtype=np.int64)
 
-    def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(content ids, cosine similarities), best first."""
+    def candidates(self, vector: np.ndarray, k: int) -> np.ndarray:
+        """Content ids of about the ``k`` nearest, by the graph's 8-bit distances."""
         if len(self.index) == 0 or k <= 0:
-            return np.empty(0, np.int64), np.empty(0, np.float32)
-        self.index.expansion_search = search_breadth(len(self.index))
+            return np.empty(0, np.int64)
+        self.index.expansion_search = self.breadth or search_breadth(len(self.index))
         found = self.index.search(vector.astype(np.float32), min(k, len(self.index)))
-        keys = np.asarray(found.keys, dtype=np.int64)
-        return keys, (1.0 - np.asarray(found.distances, dtype=np.float32))
+        return np.asarray(found.keys, dtype=np.int64)
 
     def save(self, path: Path, library_id: str, model_id: int) -> Path:
         header = {

@@ -66,22 +66,32 @@ Tags = list[tuple[str, float]]  # (label, score), best first
 # Formats Pillow always decodes to integers: an sRGB colour space on them (Maya's default for
 # 8-bit files) decodes exactly as no colour space, which is what `xception-maya index` stores.
 _INTEGER_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tga", ".webp"})
-INDEXED_ENGINE = "fp32/onnxruntime"  # the features `xception-maya index` computes
+REFERENCE_ENGINE = "fp32/onnxruntime"
+
+
+def features_id(backbone_sha256: str, engine_key: str) -> str:
+    """Whose features a model entry holds: the backbone's sha256, followed by the engine's
+    key for any precision or runtime but the fp32 reference (``<sha256>/bf16/openvino``), so
+    each gets entries of its own, and fp32 entries keep the plain sha256 they always had."""
+    if engine_key == REFERENCE_ENGINE:
+        return backbone_sha256
+    return f"{backbone_sha256}/{engine_key}"
 
 
 def model_for(
-    classifier: Classifier, path: str | os.PathLike[str] | None, color_space: str | None
-) -> Model | None:
-    """Which index entries hold this file's features for this classifier, or None where the
-    index cannot (another precision or runtime never shares an fp32 entry). The one rule the
-    CLI, the node and Maya's tagging use, so they read and write the same entries."""
-    if classifier.engine.key != INDEXED_ENGINE:
-        return None
+    classifier: Classifier,
+    path: str | os.PathLike[str] | None = None,
+    color_space: str | None = None,
+) -> Model:
+    """Which index entries hold this file's features for this classifier: its backbone,
+    precision, runtime and preprocessing. The one rule the CLI, the node and Maya's tagging
+    use, so they read and write the same entries."""
     space = (color_space or "").strip()
     suffix = Path(path).suffix.casefold() if path else ""
     if space and _is_srgb(space) and suffix in _INTEGER_SUFFIXES:
         space = ""
-    return Model(classifier.manifest.backbone.sha256, classifier.size, classifier.resize, space)
+    sha = features_id(classifier.manifest.backbone.sha256, classifier.engine.key)
+    return Model(sha, classifier.size, classifier.resize, space)
 
 
 def _is_srgb(color_space: str) -> bool:

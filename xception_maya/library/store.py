@@ -109,8 +109,9 @@ class LibraryError(XceptionMayaError):
 
 @dataclass(frozen=True)
 class Model:
-    """Which features: the backbone file's sha256 and the preprocessing that fed it, and how
-    many values each has (0: a model that gives labels only)."""
+    """Which features: the backbone file's sha256 (followed by the engine's key for a precision
+    other than fp32: :func:`.api.features_id`), the preprocessing that fed it, and how many
+    values each has (0: a model that gives labels only)."""
 
     backbone_sha256: str
     size: int

@@ -167,12 +167,12 @@ def input_side(clf: AnyClassifier) -> int:
 def indexed_features(clf: Classifier, path: str, color_space: str | None) -> np.ndarray | None:
     """The features the library index holds for this file as it is now, for this
     classifier's backbone and preprocessing, or None (no index configured, file not in it,
-    changed since). Read only; any thread. The index holds fp32 features (``xception-maya
-    index`` runs fp32): another precision never takes them. A broken index is one warning,
+    changed since). Read only; any thread. Each precision has entries of its own, so the
+    node never takes features another precision computed. A broken index is one warning,
     and the network runs instead."""
     where = _library
     model = model_for(clf, path, color_space)
-    if where is None or model is None:
+    if where is None:
         return None
     try:
         if not where.is_file():

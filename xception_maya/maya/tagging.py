@@ -460,10 +460,6 @@ nothing, and returns file path, similarity pairs."""
         if texture.path is None:
             raise CommandError(f"{node}: {texture.error}")
         model = model_for(clf, texture.path, texture.color_space)
-        if model is None:
-            raise CommandError(
-                f"the library index holds fp32 features; this classifier runs {clf.engine.key}"
-            )
         try:
             library = open_library(create=False)
         except LibraryError as exc:
