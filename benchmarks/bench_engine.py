@@ -27,7 +27,7 @@ import numpy as np
 from xception_maya import cpu, images, precision
 from xception_maya.cache import FeatureCache
 from xception_maya.classifier import Classifier, Prediction
-from xception_maya.engine import get_engine
+from xception_maya.engine import STATIC_AFTER, get_engine
 from xception_maya.errors import XceptionMayaError
 from xception_maya.manifest import Manifest, default_models_dir
 
@@ -94,13 +94,14 @@ def keras_runner(models: Path, batch: np.ndarray) -> Callable[[], object] | None
 
 
 def interleaved(cases: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
-    """Median ms of each case, running them in turn, round after round (one warm-up)."""
+    """Median ms of each case, running them in turn, round after round, after warm-up rounds
+    enough for OpenVINO to have compiled each shape for itself (engine.STATIC_AFTER)."""
     times: dict[str, list[float]] = {name: [] for name in cases}
-    for round_ in range(repeats + 1):
+    for round_ in range(repeats + STATIC_AFTER):
         for name, fn in cases.items():
             start = time.perf_counter()
             fn()
-            if round_:
+            if round_ >= STATIC_AFTER:
                 times[name].append((time.perf_counter() - start) * 1000)
     return {name: statistics.median(t) for name, t in times.items()}
 

@@ -1,7 +1,8 @@
 """The library index: storage precision, query latency, re-indexing, re-tagging, Ray.
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_index.py
-    PYTHONPATH=. .venv/bin/python benchmarks/bench_index.py --sizes 10000,100000,1000000
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_index.py --sizes 1000000 \
+        --breadths 8192,10240,16384 --skip precision,compare,reindex,retag,ray   # 1M: ~30 min
 
 Prints, with the CPU model and flags:
 
@@ -9,14 +10,16 @@ Prints, with the CPU model and flags:
 2. query latency, exact and approximate (usearch), warm and cold, recall@10 of the approximate
    index against exact search, build time, memory and bytes per image in the database, at
    each size. These features are SYNTHETIC (clustered, non-negative, 2048-d: real features
-   for 100k images cannot be extracted on a build machine); sizes not run are extrapolated
-   from the largest one run, and marked so;
+   for 100k images cannot be extracted on a build machine); exact search at sizes not run is
+   extrapolated from the largest one run, and marked so; ``--breadths`` repeats the
+   approximate search at other graph breadths at the largest size;
 3. re-running ``index`` on an unchanged library of 10,000 tiny files (built once with stand-in
    features: the re-run extracts nothing, which is what is measured);
 4. re-tagging the largest index with the default head and a 1000-class head (zero backbone
    runs, counted);
 5. Ray against the local pipeline at equal cores (2), on the same photos: features identical,
-   throughput ratio, Ray's start-up time.
+   throughput (the marginal rate between n and n/2 files) and wall-clock ratios, the fixed
+   cost of a run, Ray's start-up time.
 """
 
 from __future__ import annotations
@@ -207,11 +210,11 @@ def compare_libraries(n: int) -> list[list[object]]:
         build = time.perf_counter() - start
 
         def reranked(q: np.ndarray) -> list[int]:
-            # As Searcher does: the graph's 8-bit candidates, re-ranked by their features.
+            # As Searcher does: the graph's candidates, re-ranked by their features.
             ids = index.candidates(q, ann_module.RERANK)
             return ids[np.argsort(-(vectors[ids] @ q))[:10]].tolist()
 
-        record("usearch i8 + re-rank", build, reranked, index.index.memory_usage / 1e6)
+        record("usearch f16 + re-rank", build, reranked, index.index.memory_usage / 1e6)
     try:
         import hnswlib
     except ImportError:
@@ -387,7 +390,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--extrapolate", default="1000000", help="sizes to extrapolate to")
     parser.add_argument("--compare", type=int, default=20000, help="usearch vs hnswlib size")
     parser.add_argument("--files", type=int, default=10000, help="unchanged re-index size")
-    parser.add_argument("--ray-images", type=int, default=72)
+    parser.add_argument(
+        "--ray-images",
+        type=int,
+        default=2400,
+        help="photos for Ray against local (n and n/2, twice each; with fewer than about 1000 "
+        "Ray's start-up and read-ahead blur the throughput)",
+    )
     parser.add_argument("--models", type=Path, default=default_models_dir())
     parser.add_argument("--work", type=Path, help="scratch folder (default: a temporary one)")
     parser.add_argument(

@@ -290,8 +290,8 @@ def test_approximate_index_recall_against_exact(tmp_path: Path) -> None:
         ]
         assert np.mean(recall) >= 0.95, np.mean(recall)
         assert exact.mode == "exact" and approx.mode == "approximate"
-        # The graph's 8-bit candidates are re-ranked by the stored features: the similarities
-        # it returns are the exact ones.
+        # The graph's candidates are re-ranked by the stored features: the similarities it
+        # returns are the exact ones.
         for q in queries[:10]:
             truth = dict(exact.nearest(q, 10))
             for cid, similarity in approx.nearest(q, 10):

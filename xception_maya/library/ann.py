@@ -6,10 +6,11 @@ against hnswlib's 28 s, answers in 0.4 ms against 0.9 ms, at recall@10 0.998 aga
 in half the memory (hnswlib keeps float32), and saves to a byte buffer, so the side file is
 written through :mod:`xception_maya.fsio` like every other file of ours.
 
-The graph stores 8-bit vectors, and :class:`~.search.Searcher` re-ranks the graph's best
-:data:`RERANK` by the stored features: at 100k synthetic vectors, breadth 1024, that is
-recall@10 0.982 in 5.2 ms against float16's 0.972 in 7.1 ms, and it builds 1.4x faster; the
-similarities returned are the exact ones. Without the re-ranking 8 bits reach only 0.67.
+:class:`~.search.Searcher` re-ranks the graph's best :data:`RERANK` by the stored features, so
+the similarities it returns are exactly the ones exact search gives. 8-bit vectors in the graph
+(re-ranked) were faster at 100k (recall@10 0.982 in 5.2 ms against float16's 0.972 in 7.1 ms)
+but worse at 1M (breadth 12500: 0.936 in 107 ms against float16's 0.968 in 100 ms), so the
+graph keeps float16.
 
 The side file sits next to the database (``library.db.ann1`` for model 1): one JSON header
 line (format, the database's id, the model, the last feature ``seq`` it holds, the count),
@@ -29,13 +30,15 @@ import numpy as np
 from ..fsio import write_atomic_with
 
 FORMAT = "xception-maya-ann"
-VERSION = 2  # 2: int8 vectors (1: float16; such a file is rebuilt)
-# Graph degree and search breadth. Measured on synthetic clustered vectors (bench_index.py),
-# 2 cores: at 100k, breadth 1024 gives recall@10 0.988 in 10 ms warm (384: 0.888 in 3 ms); at
-# 1M the same breadth gives only 0.474 (12 ms), 8192 gives 0.906 (69 ms), 12288 gives 0.968
-# (100 ms). So the breadth grows with the index: n / 80, within [1024, 16384].
-CONNECTIVITY = 16
-EXPANSION_ADD = 128
+VERSION = 1
+# Graph degree, build breadth and search breadth, measured on synthetic clustered vectors
+# (bench_index.py), 2 cores. At 1M a graph of degree 16 built at breadth 128 needed a search
+# breadth of 12288 for recall@10 0.968 (100 ms). At 250k, degree 24 built at breadth 200 took
+# 1.5x as long to build and gave 0.948 at search breadth 1024 (10.7 ms) and 0.988 at 2048,
+# against 0.868 and 0.950 for the old graph; degree 32 at 128: 0.900 and 0.976. The search
+# breadth grows with the index: n / 200, within [1024, 16384].
+CONNECTIVITY = 24
+EXPANSION_ADD = 200
 EXPANSION_SEARCH = 1024
 MAX_EXPANSION_SEARCH = 16384
 RERANK = 100  # candidates re-ranked by their stored features
@@ -43,7 +46,7 @@ RERANK = 100  # candidates re-ranked by their stored features
 
 def search_breadth(count: int) -> int:
     """How many candidates a query visits in an index of ``count`` vectors."""
-    return max(EXPANSION_SEARCH, min(MAX_EXPANSION_SEARCH, count // 80))
+    return max(EXPANSION_SEARCH, min(MAX_EXPANSION_SEARCH, count // 200))
 
 
 def available() -> bool:
@@ -70,7 +73,7 @@ class AnnIndex:
         index = Index(
             ndim=dim,
             metric="cos",
-            dtype="i8",
+            dtype="f16",
             connectivity=CONNECTIVITY,
             expansion_add=EXPANSION_ADD,
             expansion_search=EXPANSION_SEARCH,
@@ -97,7 +100,7 @@ class AnnIndex:
         return np.asarray(self.index.keys, dtype=np.int64)
 
     def candidates(self, vector: np.ndarray, k: int) -> np.ndarray:
-        """Content ids of about the ``k`` nearest, by the graph's 8-bit distances."""
+        """Content ids of about the ``k`` nearest, by the graph's float16 distances."""
         if len(self.index) == 0 or k <= 0:
             return np.empty(0, np.int64)
         self.index.expansion_search = self.breadth or search_breadth(len(self.index))

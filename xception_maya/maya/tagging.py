@@ -479,9 +479,10 @@ nothing, and returns file path, similarity pairs."""
                 write_back(library, self.NAME, [(texture.path, model, vector)], clf)
             matches = library.similar(vector, k, model, exclude=[texture.path])
         if not matches:
+            flag = "" if clf.engine.precision == "fp32" else f" --precision {clf.engine.precision}"
             om.MGlobal.displayWarning(
-                f"xceptionSimilar: the library index {library.path} has no features for this "
-                "backbone and size; fill it with `xception-maya index DIR`"
+                f"xceptionSimilar: the library index {library.path} has no other features for "
+                f"this backbone, size and precision; fill it with `xception-maya index DIR{flag}`"
             )
         result: list[str] = []
         for match in matches:
