@@ -290,13 +290,12 @@ def test_approximate_index_recall_against_exact(tmp_path: Path) -> None:
         ]
         assert np.mean(recall) >= 0.95, np.mean(recall)
         assert exact.mode == "exact" and approx.mode == "approximate"
-        # The graph's candidates are re-ranked by the stored features: the similarities it
-        # returns are the exact ones.
+        # The graph's float16 similarities are those of exact search, to float16's precision.
         for q in queries[:10]:
             truth = dict(exact.nearest(q, 10))
             for cid, similarity in approx.nearest(q, 10):
                 if cid in truth:
-                    assert similarity == pytest.approx(truth[cid], abs=1e-6)
+                    assert similarity == pytest.approx(truth[cid], abs=2e-3)
 
         assert approx.save_ann()  # the side file round-trips and is updated incrementally
         fill(library, clustered(5, seed=3), model, first=3000)

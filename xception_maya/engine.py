@@ -90,7 +90,7 @@ def _provider_options(provider: str) -> dict[str, str]:
     return {}
 
 
-# OpenVINO runs a model compiled for one input shape 10-15% faster than the dynamic one (bf16,
+# OpenVINO runs a model compiled for one input shape 7-14% faster than the dynamic one (bf16,
 # 150 and 299 px, batch 1 and 8, this 2-core Xeon). Compiling takes about 0.3 s and the weights
 # again, so only a shape met a few times gets one, and only a few shapes.
 STATIC_AFTER = 3

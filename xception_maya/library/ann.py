@@ -6,11 +6,10 @@ against hnswlib's 28 s, answers in 0.4 ms against 0.9 ms, at recall@10 0.998 aga
 in half the memory (hnswlib keeps float32), and saves to a byte buffer, so the side file is
 written through :mod:`xception_maya.fsio` like every other file of ours.
 
-:class:`~.search.Searcher` re-ranks the graph's best :data:`RERANK` by the stored features, so
-the similarities it returns are exactly the ones exact search gives. 8-bit vectors in the graph
-(re-ranked) were faster at 100k (recall@10 0.982 in 5.2 ms against float16's 0.972 in 7.1 ms)
-but worse at 1M (breadth 12500: 0.936 in 107 ms against float16's 0.968 in 100 ms), so the
-graph keeps float16.
+The graph keeps float16 vectors. 8-bit ones, with the best 100 re-ranked by the stored
+features, were faster at 100k (recall@10 0.982 in 5.2 ms against 0.972 in 7.1 ms) but worse at
+1M (0.936 in 107 ms at breadth 12500, against 0.968 in 100 ms), and the re-ranking reads 100
+rows of the database per query, from disk when they are not cached.
 
 The side file sits next to the database (``library.db.ann1`` for model 1): one JSON header
 line (format, the database's id, the model, the last feature ``seq`` it holds, the count),
@@ -35,13 +34,13 @@ VERSION = 1
 # (bench_index.py), 2 cores. At 1M a graph of degree 16 built at breadth 128 needed a search
 # breadth of 12288 for recall@10 0.968 (100 ms). At 250k, degree 24 built at breadth 200 took
 # 1.5x as long to build and gave 0.948 at search breadth 1024 (10.7 ms) and 0.988 at 2048,
-# against 0.868 and 0.950 for the old graph; degree 32 at 128: 0.900 and 0.976. The search
-# breadth grows with the index: n / 200, within [1024, 16384].
+# against 0.868 and 0.950 for the old graph; degree 32 at 128: 0.900 and 0.976. At 1M the new
+# graph (29 min to build) gives 0.922 at 4096 (47 ms), 0.966 at 5000 (56 ms), 0.968 at 6144
+# (68 ms). The search breadth grows with the index: n / 200, within [1024, 16384].
 CONNECTIVITY = 24
 EXPANSION_ADD = 200
 EXPANSION_SEARCH = 1024
 MAX_EXPANSION_SEARCH = 16384
-RERANK = 100  # candidates re-ranked by their stored features
 
 
 def search_breadth(count: int) -> int:
@@ -99,13 +98,14 @@ class AnnIndex:
     def keys(self) -> np.ndarray:
         return np.asarray(self.index.keys, dtype=np.int64)
 
-    def candidates(self, vector: np.ndarray, k: int) -> np.ndarray:
-        """Content ids of about the ``k`` nearest, by the graph's float16 distances."""
+    def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(content ids, cosine similarities), best first."""
         if len(self.index) == 0 or k <= 0:
-            return np.empty(0, np.int64)
+            return np.empty(0, np.int64), np.empty(0, np.float32)
         self.index.expansion_search = self.breadth or search_breadth(len(self.index))
         found = self.index.search(vector.astype(np.float32), min(k, len(self.index)))
-        return np.asarray(found.keys, dtype=np.int64)
+        keys = np.asarray(found.keys, dtype=np.int64)
+        return keys, (1.0 - np.asarray(found.distances, dtype=np.float32))
 
     def save(self, path: Path, library_id: str, model_id: int) -> Path:
         header = {

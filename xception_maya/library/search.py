@@ -156,27 +156,13 @@ class Searcher:
             return []
         query = query / norm if norm > 0 else query
         if self.ann is not None:
-            ids, unit = self._stored(self.ann.candidates(query, max(k, ann.RERANK)))
-        else:
-            ids, unit = self.ids, self.unit
-        sims = unit @ query
+            keys, sims = self.ann.search(query, k)
+            return [(int(i), float(s)) for i, s in zip(keys, sims, strict=True)]
+        sims = self.unit @ query
         k = min(k, len(sims))
         top = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(len(sims))
-        order = top[np.lexsort((ids[top], -sims[top]))]
-        return [(int(ids[i]), float(np.clip(sims[i], -1.0, 1.0))) for i in order]
-
-    def _stored(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The stored unit features of ``ids`` (those deleted since are left out)."""
-        if not len(ids):
-            return ids, np.empty((0, self.dim), np.float32)
-        marks = ",".join("?" * len(ids))
-        rows = self.store.db.execute(
-            "SELECT content_id, vector FROM features"
-            f" WHERE model_id = ? AND content_id IN ({marks})",
-            (self.model_id, *(int(i) for i in ids)),
-        ).fetchall()
-        found = np.array([r[0] for r in rows], np.int64)
-        return found, unit_rows(from_blobs((r[1] for r in rows), self.dim))
+        order = top[np.lexsort((self.ids[top], -sims[top]))]
+        return [(int(self.ids[i]), float(np.clip(sims[i], -1.0, 1.0))) for i in order]
 
     def save_ann(self) -> bool:
         """Write the approximate index's side file (by ``index``, the one writer). Returns
