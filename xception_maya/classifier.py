@@ -74,7 +74,39 @@ def top_k(scores: np.ndarray, k: int) -> list[int]:
     return [int(i) for i in order[:k]]
 
 
-class Classifier:
+class Pipeline:
+    """A model's run through :func:`run_batched`: what :class:`Classifier` and
+    :class:`~xception_maya.imported.ImportedClassifier` share. They give ``cache_key``,
+    ``_prepare`` and ``_run``; out of memory is handled by the pipeline, not by them."""
+
+    cache: FeatureCache
+    batch_size: int
+
+    def cache_key(self, source: Source, color_space: str | None = None) -> Hashable:
+        raise NotImplementedError
+
+    def _prepare(self, source: Source, color_space: str | None) -> np.ndarray:
+        raise NotImplementedError
+
+    def _run(self, sources: Sequence[Source], batch: Batch) -> list[np.ndarray | XceptionMayaError]:
+        raise NotImplementedError
+
+    def _outputs(
+        self, sources: Sequence[Source], color_space: ColorSpaces, progress: Progress | None
+    ) -> list[np.ndarray | XceptionMayaError]:
+        return run_batched(
+            sources,
+            _per_source(color_space, len(sources)),
+            key=self.cache_key,
+            prepare=self._prepare,
+            run=self._run,
+            cache=self.cache,
+            batch_size=self.batch_size,
+            progress=progress,
+        )
+
+
+class Classifier(Pipeline):
     def __init__(
         self,
         head: str | os.PathLike[str] | None = None,
@@ -114,12 +146,8 @@ class Classifier:
 
     def cache_key(self, source: Source, color_space: str | None = None) -> Hashable:
         """Image content + model + preprocessing: equal keys give equal features."""
-        if isinstance(source, np.ndarray):
-            content = images.pixels_key(source)
-        else:
-            content = images.content_key(source)
         return (
-            content,
+            images.source_key(source),
             self.manifest.backbone.sha256,
             self.engine.key,  # precision and runtime: their features never mix with fp32's
             self.preprocessing.key,
@@ -127,14 +155,10 @@ class Classifier:
         )
 
     def _prepare(self, source: Source, color_space: str | None) -> np.ndarray:
-        """The network input of one source; any failure, running out of memory included,
-        is that source's ImageError."""
-        try:
-            if isinstance(source, np.ndarray):
-                return images.preprocess(source, self.size, self.resize)
-            return images.load_for_network(source, color_space, self.preprocessing)
-        except MemoryError:
-            raise budget.not_enough_memory(_name(source), "prepare it") from None
+        """The network input of one source."""
+        if isinstance(source, np.ndarray):
+            return images.preprocess(source, self.size, self.resize)
+        return images.load_for_network(source, color_space, self.preprocessing)
 
     def features(
         self,
@@ -144,32 +168,12 @@ class Classifier:
     ) -> list[np.ndarray | XceptionMayaError]:
         """Features of each source, or the error that stopped it. Cached images are not
         decoded; the others are decoded on worker threads while the network runs."""
-        return run_batched(
-            sources,
-            _per_source(color_space, len(sources)),
-            key=self.cache_key,
-            prepare=self._prepare,
-            run=self._run,
-            cache=self.cache,
-            batch_size=self.batch_size,
-            progress=progress,
-        )
+        return self._outputs(sources, color_space, progress)
 
-    def _run(
-        self, sources: Sequence[Source], batch: list[tuple[int, np.ndarray]]
-    ) -> list[np.ndarray | XceptionMayaError]:
-        """Features of a prepared batch. Out of memory, the batch is retried image by image,
-        so only an image that does not fit alone fails."""
-        try:
-            feats = self.engine.features(np.stack([x for _, x in batch]))
-            return [np.array(f, dtype=np.float32) for f in feats]
-        except MemoryError:
-            if len(batch) == 1:
-                return [budget.not_enough_memory(_name(sources[batch[0][0]]), "run the network")]
-        out: list[np.ndarray | XceptionMayaError] = []
-        for item in batch:
-            out.extend(self._run(sources, [item]))
-        return out
+    def _run(self, sources: Sequence[Source], batch: Batch) -> list[np.ndarray | XceptionMayaError]:
+        """Features of a prepared batch."""
+        feats = self.engine.features(np.stack([x for _, x in batch]))
+        return [np.array(f, dtype=np.float32) for f in feats]
 
     def predict(self, features: np.ndarray, k: int = 5, image: str = "<features>") -> Prediction:
         """Top-k labels, scores and indices of one feature vector, every class score, and
@@ -253,11 +257,21 @@ def run_batched(
 
     batch: list[tuple[int, np.ndarray]] = []
 
+    def run_fitting(part: Batch) -> list[np.ndarray | XceptionMayaError]:
+        # Out of memory, a batch is retried image by image: only an image that does not
+        # fit alone fails.
+        try:
+            return run(sources, part)
+        except MemoryError:
+            if len(part) == 1:
+                return [budget.not_enough_memory(_name(sources[part[0][0]]), "run the network")]
+        return [r for item in part for r in run_fitting([item])]
+
     def flush() -> None:
         nonlocal done
         if not batch:
             return
-        for (i, _), f in zip(batch, run(sources, batch), strict=True):
+        for (i, _), f in zip(batch, run_fitting(batch), strict=True):
             # The computed vector is the answer; the cache only remembers it (it may be too
             # small to keep it, or another thread may evict it at once).
             results[i] = f

@@ -293,6 +293,11 @@ def load_for_network(
     return _preprocessed_file(name, result, size, resample)
 
 
+def source_key(source: str | os.PathLike[str] | np.ndarray) -> str:
+    """What a cache knows a source by: :func:`pixels_key` of an array, else :func:`content_key`."""
+    return pixels_key(source) if isinstance(source, np.ndarray) else content_key(source)
+
+
 def content_key(path: str | os.PathLike[str]) -> str:
     """``"path|size|mtime_ns"`` of the resolved absolute path: changes when the file does.
 

@@ -23,17 +23,17 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from . import budget, fsio, images, limits
+from . import fsio, images, limits
 from . import manifest as mf
 from .cache import FeatureCache
 from .classifier import (
     Classifier,
     ColorSpaces,
+    Pipeline,
     Prediction,
     Progress,
     Source,
-    _per_source,
-    run_batched,
+    _name,
     shared_cache,
 )
 from .classifier import top_k as top_indices
@@ -89,7 +89,7 @@ class ModelLabels:
     labels: list[str]
 
 
-class ImportedClassifier:
+class ImportedClassifier(Pipeline):
     """An imported model, run on images: ``classify`` and ``features`` as Classifier's."""
 
     def __init__(
@@ -126,22 +126,15 @@ class ImportedClassifier:
 
     def cache_key(self, source: Source, color_space: str | None = None) -> Hashable:
         """Image content + model file + its input: equal keys give equal outputs."""
-        if isinstance(source, np.ndarray):
-            content = images.pixels_key(source)
-        else:
-            content = images.content_key(source)
         key = self.preprocessing.key
-        return (content, self.entry.sha256, self.engine.key, key, color_space)
+        return (images.source_key(source), self.entry.sha256, self.engine.key, key, color_space)
 
     def _prepare(self, source: Source, color_space: str | None) -> np.ndarray:
         spec = self.preprocessing
-        try:
-            if isinstance(source, np.ndarray):
-                return model_input(source, spec)
-            pixels = images.load_image(source, color_space, min_side=max(spec.height, spec.width))
-            return model_input(pixels, spec)
-        except MemoryError:
-            raise budget.not_enough_memory(_name(source), "prepare it") from None
+        if isinstance(source, np.ndarray):
+            return model_input(source, spec)
+        pixels = images.load_image(source, color_space, min_side=max(spec.height, spec.width))
+        return model_input(pixels, spec)
 
     def outputs(
         self,
@@ -151,16 +144,7 @@ class ImportedClassifier:
     ) -> list[np.ndarray | XceptionMayaError]:
         """Per source, the scores (one per label) followed by the features (if the model
         has a features output) in one vector, or the error that stopped it."""
-        return run_batched(
-            sources,
-            _per_source(color_space, len(sources)),
-            key=self.cache_key,
-            prepare=self._prepare,
-            run=self._run,
-            cache=self.cache,
-            batch_size=self.batch_size,
-            progress=progress,
-        )
+        return self._outputs(sources, color_space, progress)
 
     def _run(
         self, sources: Sequence[Source], batch: list[tuple[int, np.ndarray]]
@@ -180,9 +164,7 @@ class ImportedClassifier:
                 parts.append(check_output(np.asarray(outs[1]), entry.features, len(x)))
             joined = np.concatenate(parts, axis=1)
         except MemoryError:
-            if len(batch) == 1:
-                return [budget.not_enough_memory(_name(sources[batch[0][0]]), "run the network")]
-            return [r for item in batch for r in self._run(sources, [item])]
+            raise  # run_batched retries the batch image by image
         except XceptionMayaError as exc:
             return [exc] * len(batch)
         except Exception as exc:  # onnxruntime raises its own untyped errors
@@ -297,10 +279,6 @@ def check_output(value: np.ndarray, name: str, batch: int, width: int | None = N
             f"{what} gives {value.shape[1]} scores per image but there are {width} labels"
         )
     return value
-
-
-def _name(source: Source) -> str:
-    return "<pixels>" if isinstance(source, np.ndarray) else os.fspath(source)
 
 
 # --- importing --------------------------------------------------------------------------------
