@@ -6,7 +6,12 @@
 Each setting builds an int8 backbone from scikit-image's sample photos (calibration) and is
 judged on the 18 kitchenware photos (held out): the minimum feature cosine to fp32 at 150
 nearest and 299 bilinear, the kitchenware head's top-1 labels changed, and the model-only
-onnxruntime time at 150 px, batch 1. Prints one table, the CPU first.
+time at 150 px, batch 1, on onnxruntime and (where installed) on OpenVINO, which runs its
+own int8 kernels and so gets cosines of its own. Prints one table, the CPU first.
+
+The "OV:" rows quantize only convolutions' inputs. OpenVINO then runs every convolution in
+int8 and keeps its output in float; onnxruntime fuses a QDQ convolution only when its output
+is quantized too, so on it those rows run at fp32 speed.
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ import dataclasses
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from xception_maya import cpu, quantize
+from xception_maya import cpu, precision, quantize
 from xception_maya.heads import Head
 from xception_maya.manifest import Manifest, default_models_dir
 
@@ -42,25 +49,68 @@ GRID: dict[str, quantize.Settings] = {
     "chosen, reduce_range": dataclasses.replace(quantize.CHOSEN, reduce_range=True),
     "chosen, symmetric act.": dataclasses.replace(quantize.CHOSEN, symmetric_activations=True),
     "Conv inputs only": quantize.Settings(op_types=_C, conv_outputs=False, keep_stem=True),
+    "OV: Conv inputs, all": quantize.Settings(op_types=_C, conv_outputs=False),
+    "OV: + residual readers": quantize.Settings(
+        op_types=_C, conv_outputs=False, keep_residual_readers=True
+    ),
 }
 
 
-def session(path: Path) -> object:
+def session(path: Path) -> Callable[[np.ndarray], np.ndarray]:
+    """onnxruntime on the CPU, with the engine's thread settings: features of a batch."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.log_severity_level = 3
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    sess = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return lambda x: np.asarray(sess.run(["features"], {"images": x})[0])
 
 
-def median_ms(run: object, x: np.ndarray, repeats: int = 7) -> float:
+def openvino(path: Path) -> Callable[[np.ndarray], np.ndarray] | None:
+    """OpenVINO as the engine runs int8 (float layers in f32), one static model per shape."""
+    if not precision.has_openvino():
+        return None
+    import openvino as ov
+
+    core = ov.Core()
+    compiled: dict[tuple[int, ...], Any] = {}
+
+    def run(x: np.ndarray) -> np.ndarray:
+        if x.shape not in compiled:
+            model = core.read_model(str(path))
+            model.reshape({model.inputs[0].get_any_name(): list(x.shape)})
+            config = {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"}
+            compiled[x.shape] = core.compile_model(model, "CPU", config).create_infer_request()
+        request = compiled[x.shape]
+        return np.array(request.infer({0: x})[0])
+
+    return run
+
+
+def median_ms(run: Callable[[np.ndarray], np.ndarray], x: np.ndarray, repeats: int = 7) -> float:
     times = []
     for _ in range(repeats + 2):
         start = time.perf_counter()
-        run.run(["features"], {"images": x})  # type: ignore[attr-defined]
+        run(x)
         times.append((time.perf_counter() - start) * 1000)
     return statistics.median(times[2:])
+
+
+def measure(
+    path: Path,
+    ref: Callable[[np.ndarray], np.ndarray],
+    inputs: dict[tuple[int, str], np.ndarray],
+    head: Head,
+) -> dict[str, Any]:
+    """One built int8 model's row: per runtime, cosines, top-1 changed and ms at 150 b1."""
+    x150 = inputs[quantize.SIZES[0]][:1]
+    row: dict[str, Any] = {}
+    for runtime, run in (("onnxruntime", session(path)), ("openvino", openvino(path))):
+        if run is not None:
+            bound = quantize.accuracy_bound(ref, run, inputs, head)
+            row[runtime] = {**bound, "ms": median_ms(run, x150)}
+    return row
 
 
 def main() -> int:
@@ -75,19 +125,16 @@ def main() -> int:
     held_out = sorted((args.models / "samples").glob("*.jpg"))
     inputs = quantize.held_out_inputs(held_out)
     calibration = quantize.skimage_photos()
-    fp32 = session(manifest.backbone_path)
-
-    def ref(x: np.ndarray) -> np.ndarray:
-        return np.asarray(fp32.run(["features"], {"images": x})[0])  # type: ignore[attr-defined]
-
+    ref = session(manifest.backbone_path)
     x150 = inputs[quantize.SIZES[0]][:1]
-    fp32_ms = median_ms(fp32, x150)
     print(f"CPU: {cpu.detect().summary()}")
     print(
         f"calibration: {len(calibration)} scikit-image photos x {len(quantize.SIZES)} sizes; "
-        f"held out: {len(held_out)} kitchenware photos; fp32 at 150 b1: {fp32_ms:.1f} ms"
+        f"held out: {len(held_out)} kitchenware photos; fp32 onnxruntime at 150 b1: "
+        f"{median_ms(ref, x150):.1f} ms"
     )
-    header = f"{'setting':<26} | {'cos 150':>7} | {'cos 299':>7} | {'top-1 chg':>9} | {'ms 150':>6}"
+    cell = "cos 150 | cos 299 | top-1 | ms 150"
+    header = f"{'setting':<26} | onnxruntime: {cell} | OpenVINO: {cell}"
     print(header)
     print("-" * len(header))
     args.out.mkdir(parents=True, exist_ok=True)
@@ -96,18 +143,16 @@ def main() -> int:
         st = GRID[name]
         ranges = args.out / f"ranges-{st.method}-{st.percentile}-{st.symmetric_activations}.json"
         quantize.build_int8(manifest.backbone_path, path, calibration, st, ranges_cache=ranges)
-        int8 = session(path)
-
-        def new(x: np.ndarray, s: object = int8) -> np.ndarray:
-            return np.asarray(s.run(["features"], {"images": x})[0])  # type: ignore[attr-defined]
-
-        bound = quantize.accuracy_bound(ref, new, inputs, head)
-        cos = list(bound["min_cosine"].values())
-        print(
-            f"{name:<26} | {cos[0]:7.4f} | {cos[1]:7.4f} | {bound['top1_changed']:>9} | "
-            f"{median_ms(int8, x150):6.1f}",
-            flush=True,
-        )
+        row = measure(path, ref, inputs, head)
+        cells = []
+        for runtime in ("onnxruntime", "openvino"):
+            if runtime not in row:
+                cells.append("not installed")
+                continue
+            r = row[runtime]
+            cos = list(r["min_cosine"].values())
+            cells.append(f"{cos[0]:.4f}  | {cos[1]:.4f}  | {r['top1_changed']:>5} | {r['ms']:6.1f}")
+        print(f"{name:<26} | {'onnxruntime: ' + cells[0]} | {'OpenVINO: ' + cells[1]}", flush=True)
     return 0
 
 

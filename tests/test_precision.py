@@ -269,3 +269,47 @@ def test_the_benchmark_classifies_what_it_times(models_dir: Path, samples: list[
         assert [p.error for p in got] == [None, None]
         assert [p.labels for p in got] == [p.labels for p in expected]
         assert all(p.labels[0] in clf.labels for p in got)
+
+
+def test_the_int8_layer_rules_name_the_convolutions_they_say(models_dir: Path) -> None:
+    backbone = Manifest.load(models_dir).backbone_path
+
+    def kept(**rule: bool) -> list[str]:
+        return quantize._nodes_to_exclude(backbone, quantize.Settings(**rule))  # type: ignore[arg-type]
+
+    assert kept(keep_stem=True) == ["block1_conv1", "block1_conv2"]
+    # The residual Add's readers: the strided 1x1 shortcuts and the exit flow's first
+    # depthwise convolution (no ReLU before it in Xception).
+    assert kept(keep_residual_readers=True) == [
+        "block3_residual",
+        "block4_residual",
+        "block13_residual",
+        "block14_sepconv1_depthwise",
+    ]
+    writers = kept(keep_residual_writers=True)
+    assert {f"block{i}_sepconv3" for i in range(5, 13)} <= set(writers)
+    assert "block2_residual" in writers and "block5_sepconv1" not in writers
+    assert kept() == []
+
+
+def test_the_quantize_benchmark_measures_each_runtime(
+    int8_models: Path, held_out: dict[tuple[int, str], np.ndarray], kitchenware: Head
+) -> None:
+    spec = importlib.util.spec_from_file_location(
+        "bench_quantize", ROOT / "benchmarks/bench_quantize.py"
+    )
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    manifest = Manifest.load(int8_models)
+    entry = precision.int8_variant(manifest)
+    assert entry is not None
+    few = {key: batch[:3] for key, batch in held_out.items()}
+    ref = bench.session(manifest.backbone_path)
+    row = bench.measure(int8_models / entry["file"], ref, few, kitchenware)
+    expected = ["onnxruntime"] + (["openvino"] if precision.has_openvino() else [])
+    assert sorted(row) == expected
+    for runtime in expected:
+        assert row[runtime]["images"] == 3 and row[runtime]["top1_changed"] == 0
+        assert 0.98 <= min(row[runtime]["min_cosine"].values()) < 1.0  # int8, not fp32
+        assert row[runtime]["ms"] > 0
