@@ -152,11 +152,9 @@ def main() -> int:
     args = parser.parse_args()
 
     photos = sorted((args.models / "samples").glob("*.jpg"))
-    info = cpu.detect()
     manifest = Manifest.load(args.models)
     auto = get_engine(manifest.backbone_path, "cpu", "auto")
-    print(f"CPU: {info.summary()}; {os.cpu_count()} logical CPUs")
-    print(f"flags: {' '.join(sorted(f for f in info.flags if f.startswith(('avx', 'amx'))))}")
+    print(cpu.benchmark_line())
     print(f"auto picks {auto.precision} on {auto.runtime}: {auto.reason}")
     if precision.int8_variant(manifest) is None:
         print("no int8 backbone: run `xception-maya setup --int8` to measure it")

@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     where = "Maya emulation" if IS_EMULATION else "real Maya"
     print(f"xceptionClassifier node costs on {where}, {provider} (median µs)")
-    print(f"CPU: {cpu.detect().summary()}; {os.cpu_count()} logical CPUs")
+    print(cpu.benchmark_line())
     width = max(len(r[0]) for r in rows)
     for name, us in rows:
         print(f"{name:<{width}} | {us:12.1f}")

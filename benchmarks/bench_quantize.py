@@ -127,7 +127,7 @@ def main() -> int:
     calibration = quantize.skimage_photos()
     ref = session(manifest.backbone_path)
     x150 = inputs[quantize.SIZES[0]][:1]
-    print(f"CPU: {cpu.detect().summary()}")
+    print(cpu.benchmark_line())
     print(
         f"calibration: {len(calibration)} scikit-image photos x {len(quantize.SIZES)} sizes; "
         f"held out: {len(held_out)} kitchenware photos; fp32 onnxruntime at 150 b1: "

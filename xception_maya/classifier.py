@@ -19,6 +19,7 @@ from . import budget, images
 from .cache import FeatureCache
 from .engine import Engine, get_engine
 from .errors import XceptionMayaError
+from .heads import top_k_rows
 from .manifest import Manifest
 from .preprocessing import Preprocessing, check_size
 from .registry import resolve_head
@@ -69,9 +70,9 @@ class Prediction:
 
 
 def top_k(scores: np.ndarray, k: int) -> list[int]:
+    """One row's ``k`` best class indices (at least 1), best first, ties in class order."""
     k = max(1, min(int(k), scores.shape[-1]))
-    order = np.argsort(-scores, kind="stable")  # ties keep class order
-    return [int(i) for i in order[:k]]
+    return [int(i) for i in top_k_rows(np.asarray(scores)[None], k)[0]]
 
 
 class Pipeline:
@@ -180,9 +181,9 @@ class Classifier(Pipeline):
         whether it fits any class at all."""
         if self.head is None:
             return Prediction(image, [], [], [], features=features)
-        scores = self.head.scores(features)[0]
+        all_scores, confidences = self.head.scores_and_confidence(features)
+        scores = all_scores[0]
         idx = top_k(scores, k)
-        confidences = self.head.confidence(features)
         confidence = None if confidences is None else float(confidences[0])
         return Prediction(
             image,

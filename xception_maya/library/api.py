@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..heads import Head
+from ..heads import Head, top_k_rows
 from ..unknown import UNKNOWN_LABEL, is_known
 from .search import Searcher
 from .store import FEATURE_DIM, LibraryError, Model, Store, content_hash, from_blobs, to_blob
@@ -103,7 +103,7 @@ def _is_srgb(color_space: str) -> bool:
 
 def top_tags(head: Head, features: np.ndarray, k: int = TAGS_PER_HEAD) -> list[Tags]:
     """Each row's top ``k`` (label, score) by ``head``, best first; ties keep class order."""
-    scores = head.scores(features)
+    scores, confidence = head.scores_and_confidence(features)
     top = top_k_rows(scores, min(k, scores.shape[1]))
     picked = np.take_along_axis(scores, top, axis=1)
     found = [
@@ -112,27 +112,11 @@ def top_tags(head: Head, features: np.ndarray, k: int = TAGS_PER_HEAD) -> list[T
     ]
     # An image the head says fits none of its classes is also tagged "unknown", first, with
     # how surely it is unknown (1 - confidence): `search --tag unknown` finds it.
-    confidence = head.confidence(features)
     if confidence is not None:
         for tags, sure in zip(found, confidence.tolist(), strict=True):
             if not is_known(sure):
                 tags.insert(0, (UNKNOWN_LABEL, 1.0 - sure))
     return found
-
-
-def top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
-    """Each row's ``k`` best column indices, best first, ties in column order: what a stable
-    argsort of every row gives, without sorting all 1000 classes of 100k rows (re-tagging)."""
-    n = scores.shape[0]
-    if n == 0:
-        return np.zeros((0, k), dtype=np.int64)
-    kth = np.partition(scores, -k, axis=1)[:, -k]
-    rows, cols = np.nonzero(scores >= kth[:, None])  # k or more per row (ties at the k-th)
-    order = np.lexsort((cols, -scores[rows, cols], rows))
-    rows, cols = rows[order], cols[order]
-    first = np.searchsorted(rows, np.arange(n))
-    picked: np.ndarray = cols[first[:, None] + np.arange(k)]
-    return picked
 
 
 @dataclass(frozen=True)
