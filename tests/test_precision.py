@@ -52,6 +52,14 @@ def test_cpuinfo_is_parsed_into_the_groups_that_decide_precision() -> None:
     assert "AVX2+ AVX-512+ VNNI+ BF16+ AMX+" in new.summary()
 
 
+def test_the_benchmark_line_names_the_flags_a_cpu_lacks() -> None:
+    old = cpu.benchmark_line(cpu.parse_cpuinfo(HASWELL))
+    assert old.startswith("CPU: Intel(R) Xeon(R) CPU E5-2680 v3 @ 2.50GHz, ")
+    assert old.endswith("; flags: avx2; absent: avx512f avx512_vnni avx512_bf16 amx_tile amx_int8")
+    new = cpu.benchmark_line(cpu.parse_cpuinfo(SAPPHIRE_RAPIDS))
+    assert new.endswith("; flags: avx2 avx512f avx512_vnni avx512_bf16 amx_tile amx_int8")
+
+
 def test_this_machine_is_detected() -> None:
     info = cpu.detect()
     assert info.model and info.source
@@ -286,10 +294,24 @@ def test_the_int8_layer_rules_name_the_convolutions_they_say(models_dir: Path) -
         "block13_residual",
         "block14_sepconv1_depthwise",
     ]
+    assert kept(keep_shortcuts=True) == [f"block{i}_residual" for i in (2, 3, 4, 13)]
+    pointwise = quantize.Settings(keep_stem=True, skip_depthwise=True, keep_shortcuts=True)
+    quantized = set(_convolutions(backbone)) - set(quantize._nodes_to_exclude(backbone, pointwise))
+    assert len(quantized) == 34 and all(
+        name.startswith("block") and "_sepconv" in name and not name.endswith("_depthwise")
+        for name in quantized
+    )
     writers = kept(keep_residual_writers=True)
     assert {f"block{i}_sepconv3" for i in range(5, 13)} <= set(writers)
     assert "block2_residual" in writers and "block5_sepconv1" not in writers
     assert kept() == []
+
+
+def _convolutions(model: Path) -> list[str]:
+    import onnx
+
+    graph = onnx.load(str(model), load_external_data=False).graph
+    return [node.name for node in graph.node if node.op_type == "Conv"]
 
 
 def test_the_quantize_benchmark_measures_each_runtime(

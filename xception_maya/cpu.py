@@ -82,12 +82,13 @@ BENCHMARK_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", 
 
 
 def benchmark_line(info: CpuInfo | None = None) -> str:
-    """``CPU: <model>, <n> cores; flags: ...``: the line above every benchmark's table."""
+    """``CPU: <model>, <n> cores; flags: ...; absent: ...``: the line above every benchmark's
+    table. Absent flags are named too, so two machines' tables can be told apart at a glance."""
     info = info or detect()
-    present = " ".join(f for f in BENCHMARK_FLAGS if f in info.flags) or "none of " + ", ".join(
-        BENCHMARK_FLAGS
-    )
-    return f"CPU: {info.model}, {os.cpu_count()} cores; flags: {present}"
+    present = [f for f in BENCHMARK_FLAGS if f in info.flags]
+    absent = [f for f in BENCHMARK_FLAGS if f not in info.flags]
+    line = f"CPU: {info.model}, {os.cpu_count()} cores; flags: {' '.join(present) or 'none'}"
+    return line + (f"; absent: {' '.join(absent)}" if absent else "")
 
 
 def parse_cpuinfo(text: str) -> CpuInfo:
