@@ -238,6 +238,28 @@ def test_openvino_compiles_a_shape_met_often_for_itself(
     assert len(session._static) == engine.MAX_STATIC
 
 
+def test_a_shape_openvino_cannot_compile_alone_runs_on_the_dynamic_model(
+    models_dir: Path, samples: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not precision.has_openvino():
+        pytest.skip('OpenVINO is not installed: pip install "xception-maya[openvino]"')
+    ov = engine.Engine(Manifest.load(models_dir).backbone_path, "cpu", "fp32", runtime="openvino")
+    x = images.preprocess_batch([images.load_image(p) for p in samples[:1]], 150, "nearest")
+    first = ov.features(x)
+    session = ov.session
+    assert isinstance(session, engine._OpenVinoSession)
+    tries: list[str] = []
+
+    def broken(path: str) -> None:
+        tries.append(path)
+        raise RuntimeError("out of memory compiling")
+
+    monkeypatch.setattr(session.core, "read_model", broken)
+    for _ in range(3 * engine.STATIC_AFTER):
+        assert np.array_equal(ov.features(x), first)  # the dynamic model, every time
+    assert len(tries) == 1 and not session._static  # tried once, never again
+
+
 def test_a_tampered_int8_file_is_refused(int8_models: Path, tmp_path: Path) -> None:
     manifest = Manifest.load(int8_models)
     entry = precision.int8_variant(manifest)

@@ -329,6 +329,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def _similar(args: argparse.Namespace, library: Library) -> list[dict[str, Any]]:
+    from .library import precision_flag
     from .manifest import Manifest
 
     if not args.similar.is_file():
@@ -341,7 +342,7 @@ def _similar(args: argparse.Namespace, library: Library) -> list[dict[str, Any]]
     manifest = Manifest.load(args.models)
     model, head_name = _model_for(args, manifest)
     if library.model_id(model) is None:
-        flag = "" if args.precision == "fp32" else f" --precision {args.precision}"
+        flag = precision_flag(args.precision)
         raise XceptionMayaError(
             f"the index {library.path} has no features of this backbone at {model.size}px "
             f"{model.resize} (head {head_name}{flag}); run `xception-maya index DIR{flag}` first"

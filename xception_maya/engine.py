@@ -110,6 +110,7 @@ class _OpenVinoSession:
         self.inference_precision = config["INFERENCE_PRECISION_HINT"]
         self._static: dict[tuple[int, ...], Any] = {}
         self._seen: dict[tuple[int, ...], int] = {}
+        self._failed: set[tuple[int, ...]] = set()  # shapes that would not compile alone
         self._lock = threading.Lock()
         self._local = threading.local()
 
@@ -119,14 +120,14 @@ class _OpenVinoSession:
             if compiled is not None:
                 return compiled
             self._seen[shape] = seen = self._seen.get(shape, 0) + 1
-            if seen < STATIC_AFTER or len(self._static) >= MAX_STATIC:
+            if seen < STATIC_AFTER or len(self._static) >= MAX_STATIC or shape in self._failed:
                 return self.compiled
             try:
                 model = self.core.read_model(str(self.path))
                 model.reshape({model.inputs[0].get_any_name(): list(shape)})
                 compiled = self.core.compile_model(model, "CPU", self.config)
             except Exception:  # a speed-up only: the dynamic model still runs
-                self._seen[shape] = -(10**9)  # never tried again
+                self._failed.add(shape)  # never tried again
                 return self.compiled
             self._static[shape] = compiled
             return compiled

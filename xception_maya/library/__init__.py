@@ -27,7 +27,15 @@ that is not an index, a damaged one, or one written by a newer version.
 
 from __future__ import annotations
 
-from .api import ENV_INDEX, Library, Match, TagMatch, default_db_path, model_for
+from .api import (
+    ENV_INDEX,
+    Library,
+    Match,
+    TagMatch,
+    default_db_path,
+    model_for,
+    precision_flag,
+)
 from .store import LibraryError, Model
 
 __all__ = [
@@ -39,4 +47,5 @@ __all__ = [
     "TagMatch",
     "default_db_path",
     "model_for",
+    "precision_flag",
 ]

@@ -78,6 +78,11 @@ def features_id(backbone_sha256: str, engine_key: str) -> str:
     return f"{backbone_sha256}/{engine_key}"
 
 
+def precision_flag(precision: str) -> str:
+    """`` --precision P`` for the index command a message suggests; empty for fp32."""
+    return "" if precision == "fp32" else f" --precision {precision}"
+
+
 def model_for(
     classifier: Classifier,
     path: str | os.PathLike[str] | None = None,

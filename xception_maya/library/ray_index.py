@@ -74,6 +74,7 @@ class _Features:
     def __init__(self, models_dir: str, features_id: str, device: str, precision: str) -> None:
         from ..engine import get_engine
         from ..manifest import Manifest, default_models_dir
+        from .api import REFERENCE_ENGINE
         from .api import features_id as id_of
 
         root = Path(models_dir) if Path(models_dir).is_dir() else default_models_dir()
@@ -87,7 +88,7 @@ class _Features:
         if id_of(manifest.backbone.sha256, self.engine.key) != features_id:
             raise LibraryError(
                 f"{platform.node()} runs precision {precision} as {self.engine.key}, the driver "
-                f"as {features_id.partition('/')[2] or 'fp32/onnxruntime'}; their features must "
+                f"as {features_id.partition('/')[2] or REFERENCE_ENGINE}; their features must "
                 "not mix: give the same --precision and install the same extras everywhere"
             )
 

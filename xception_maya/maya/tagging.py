@@ -30,7 +30,7 @@ from .. import images, learn, similarity, texture_paths
 from ..classifier import Classifier, Prediction
 from ..errors import XceptionMayaError
 from ..imported import ImportedClassifier
-from ..library import Library, LibraryError, Model, model_for
+from ..library import Library, LibraryError, Model, model_for, precision_flag
 from ..names import validate_name
 from ..text import shown
 from . import classifiers, settings
@@ -479,7 +479,7 @@ nothing, and returns file path, similarity pairs."""
                 write_back(library, self.NAME, [(texture.path, model, vector)], clf)
             matches = library.similar(vector, k, model, exclude=[texture.path])
         if not matches:
-            flag = "" if clf.engine.precision == "fp32" else f" --precision {clf.engine.precision}"
+            flag = precision_flag(clf.engine.precision)
             om.MGlobal.displayWarning(
                 f"xceptionSimilar: the library index {library.path} has no other features for "
                 f"this backbone, size and precision; fill it with `xception-maya index DIR{flag}`"
